@@ -1,0 +1,62 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One picture: gateway (CGI | stdin | FastCGI) → PixelhookCore → PixelhookRuntime (spool + handlers).
+let package = Package(
+    name: "pixelhook",
+    products: [
+        .executable(name: "pixelhook", targets: ["pixelhook"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // Pure request logic: envelope, validation, settings, the decision for one request.
+        .target(
+            name: "PixelhookCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // O_TMPFILE, waitid(WNOWAIT), posix_spawn with a process group: what Glibc does not import.
+        .target(name: "CPosix"),
+        // The only code that touches the disk and processes: spool, request log, handler runs.
+        .target(
+            name: "PixelhookRuntime",
+            dependencies: [
+                "PixelhookCore",
+                "CPosix",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Thin gateways and one file per subcommand.
+        .executableTarget(
+            name: "pixelhook",
+            dependencies: [
+                "PixelhookCore",
+                "PixelhookRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "PixelhookCoreTests",
+            dependencies: ["PixelhookCore"]
+        ),
+        .testTarget(
+            name: "PixelhookRuntimeTests",
+            dependencies: ["PixelhookCore", "PixelhookRuntime"]
+        ),
+        // Real lighttpd, nginx and fcgiwrap driving the built `pixelhook` binary.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["pixelhook"],
+            resources: []
+        ),
+    ]
+)
+
+for target in package.targets {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,32 @@
+// Thin wrappers for the few Linux/glibc calls Swift's Glibc module does not import cleanly:
+// macros (O_TMPFILE, W* status macros) and GNU extensions.
+#ifndef PIXELHOOK_CPOSIX_H
+#define PIXELHOOK_CPOSIX_H
+
+#include <sys/types.h>
+
+/// open(dir, O_TMPFILE|O_WRONLY|O_CLOEXEC, mode): an unnamed file that vanishes on crash.
+int pixelhook_open_tmpfile(const char *directory, mode_t mode);
+
+/// linkat via /proc/self/fd: give an O_TMPFILE file its name; fails with EEXIST if taken.
+int pixelhook_link_tmpfile(int fd, const char *path);
+
+/// 1 if the child has exited (left unreaped, so its pid and group id stay reserved), 0 if
+/// still running, -1 on error.
+int pixelhook_child_has_exited(pid_t pid);
+
+/// Reaps the child; stores its exit code (or -1) and terminating signal (or 0).
+int pixelhook_reap(pid_t pid, int *exit_code, int *signal_number);
+
+/// pipe2(fds, O_CLOEXEC).
+int pixelhook_pipe_cloexec(int fds[2]);
+
+/// posix_spawn with: stdin from `stdin_fd`, stdout and stderr to `output_fd`, working
+/// directory `directory`, a new process group, default signal dispositions and an empty mask.
+int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                            int stdin_fd, int output_fd, const char *directory);
+
+/// posix_spawn detached from the caller: a new session, stdio on /dev/null.
+int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], char *const envp[]);
+
+#endif

@@ -1,0 +1,121 @@
+/// pixelhook's settings, read from `PIXELHOOK_*` variables (see the README's settings table).
+///
+/// Parsing is pure: callers pass the variables (process environment, config file, FastCGI
+/// parameters, merged in that order of precedence by `Settings.merge`).
+public struct Settings: Sendable, Equatable {
+    public var spool = "/var/spool/pixelhook"
+    public var handlers = "/etc/pixelhook/handlers"
+    /// `nil` when unset: every POST then answers 500 until the operator sets it.
+    public var projectIDs: Set<String>?
+    public var token: String?
+    /// `nil` means every event.
+    public var events: Set<String>?
+    public var maxBody = 65536
+    public var handlerTimeoutSeconds = 600
+    public var maxHandlers = 4
+
+    public init() {}
+
+    public enum Key {
+        public static let spool = "PIXELHOOK_SPOOL"
+        public static let handlers = "PIXELHOOK_HANDLERS"
+        public static let projectIDs = "PIXELHOOK_PROJECT_IDS"
+        public static let token = "PIXELHOOK_TOKEN"
+        public static let events = "PIXELHOOK_EVENTS"
+        public static let maxBody = "PIXELHOOK_MAX_BODY"
+        public static let handlerTimeout = "PIXELHOOK_HANDLER_TIMEOUT"
+        public static let maxHandlers = "PIXELHOOK_MAX_HANDLERS"
+        public static let config = "PIXELHOOK_CONFIG"
+
+        public static let all: Set<String> = [
+            spool, handlers, projectIDs, token, events, maxBody, handlerTimeout, maxHandlers, config,
+        ]
+    }
+
+    /// Reads the settings from variables; unrelated variables are ignored.
+    public static func parse(_ variables: [String: String]) throws(SettingsError) -> Settings {
+        var settings = Settings()
+        if let spool = nonEmpty(variables[Key.spool]) {
+            guard spool.hasPrefix("/") else { throw SettingsError("\(Key.spool) must be an absolute path, got \(spool)") }
+            settings.spool = spool
+        }
+        if let handlers = nonEmpty(variables[Key.handlers]) {
+            guard handlers.hasPrefix("/") else { throw SettingsError("\(Key.handlers) must be an absolute path, got \(handlers)") }
+            settings.handlers = handlers
+        }
+        if let ids = nonEmpty(variables[Key.projectIDs]) { settings.projectIDs = list(ids) }
+        settings.token = nonEmpty(variables[Key.token])
+        if let events = nonEmpty(variables[Key.events]) { settings.events = list(events) }
+        settings.maxBody = try integer(variables, Key.maxBody, default: settings.maxBody, range: 1...(64 << 20))
+        settings.handlerTimeoutSeconds = try integer(
+            variables, Key.handlerTimeout, default: settings.handlerTimeoutSeconds, range: 1...86_400)
+        settings.maxHandlers = try integer(variables, Key.maxHandlers, default: settings.maxHandlers, range: 1...256)
+        return settings
+    }
+
+    /// The first problem that makes every delivery fail, as the sentence an operator acts on.
+    public var configurationProblem: String? {
+        projectIDs == nil ? "\(Key.projectIDs) is not set" : nil
+    }
+
+    /// The settings written back as variables, to hand to a process pixelhook starts itself.
+    public var variables: [String: String] {
+        var out = [
+            Key.spool: spool,
+            Key.handlers: handlers,
+            Key.maxBody: String(maxBody),
+            Key.handlerTimeout: String(handlerTimeoutSeconds),
+            Key.maxHandlers: String(maxHandlers),
+        ]
+        if let projectIDs { out[Key.projectIDs] = projectIDs.sorted().joined(separator: ",") }
+        if let token { out[Key.token] = token }
+        if let events { out[Key.events] = events.sorted().joined(separator: ",") }
+        return out
+    }
+
+    /// Later sources win: `merge(configFile, processEnvironment, requestParameters)`.
+    public static func merge(_ sources: [String: String]...) -> [String: String] {
+        var merged: [String: String] = [:]
+        for source in sources {
+            for (key, value) in source where key.hasPrefix("PIXELHOOK_") { merged[key] = value }
+        }
+        return merged
+    }
+
+    private static func nonEmpty(_ value: String?) -> String? {
+        guard let value else { return nil }
+        let trimmed = value.trimmingWhitespace()
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    private static func list(_ text: String) -> Set<String> {
+        Set(text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty })
+    }
+
+    private static func integer(
+        _ variables: [String: String], _ key: String, default fallback: Int, range: ClosedRange<Int>
+    ) throws(SettingsError) -> Int {
+        guard let text = nonEmpty(variables[key]) else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw SettingsError("\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(text)")
+        }
+        return value
+    }
+}
+
+/// Settings that cannot be used, with the one line an operator needs to fix them.
+public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        guard let first = firstIndex(where: { !isSpace($0) }),
+              let last = lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return String(self[first...last])
+    }
+}

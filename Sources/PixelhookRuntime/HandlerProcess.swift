@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPosix
+import PixelhookCore
+import SystemPackage
+
+/// Runs one handler executable to completion under the contract of SPEC "Handlers": the raw
+/// body on stdin, exactly the given environment, its own process group, a deadline after which
+/// the whole group gets TERM then KILL, and output kept up to a cap.
+public struct HandlerProcess {
+    public var executable: String
+    public var payloadPath: String
+    public var environment: [String: String]
+    public var workingDirectory: String
+    public var timeoutSeconds: Double
+    /// Bytes of stdout+stderr kept; the rest is read and counted, never stored.
+    public var outputCap = 64 * 1024
+    /// Between TERM and KILL, at the deadline and for leftovers after the handler exits.
+    public var killGraceSeconds = 2.0
+
+    public struct Outcome: Sendable {
+        public var exitCode: Int?
+        public var signal: Int?
+        public var timedOut: Bool
+        public var output: [UInt8]
+        public var outputBytes: Int
+    }
+
+    public func run() throws(StorageError) -> Outcome {
+        let stdin = try attempt("open", payloadPath) {
+            try FileDescriptor.open(payloadPath, .readOnly, options: [.closeOnExec])
+        }
+        defer { try? stdin.close() }
+        var pipeEnds: [Int32] = [0, 0]
+        guard pixelhook_pipe_cloexec(&pipeEnds) == 0 else { throw StorageError("create a pipe for", executable, Errno(rawValue: errno)) }
+        let reader = pipeEnds[0]
+        defer { close(reader) }
+
+        var pid: pid_t = 0
+        let spawnError = withCStrings([executable]) { argv in
+            withCStrings(environment.map { "\($0.key)=\($0.value)" }.sorted()) { envp in
+                pixelhook_spawn_handler(&pid, executable, argv, envp, stdin.rawValue, pipeEnds[1], workingDirectory)
+            }
+        }
+        close(pipeEnds[1])
+        guard spawnError == 0 else { throw StorageError("run", executable, Errno(rawValue: spawnError)) }
+        return supervise(pid: pid, reader: reader)
+    }
+
+    /// Reads output until the handler exits or its deadline passes, then makes sure nothing
+    /// of its group is left. The leader is reaped last so its group id cannot be reused while
+    /// we still signal it.
+    private func supervise(pid: pid_t, reader: Int32) -> Outcome {
+        var output: [UInt8] = []
+        var outputBytes = 0
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        let deadline = Syscalls.monotonicSeconds() + timeoutSeconds
+        var timedOut = false
+        var readerOpen = true
+
+        func drain(waitMilliseconds: Int32) {
+            guard readerOpen else {
+                Syscalls.sleep(seconds: Double(waitMilliseconds) / 1000)
+                return
+            }
+            var poller = pollfd(fd: reader, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, waitMilliseconds) > 0 else { return }
+            let count = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+            if count <= 0 {
+                if count == 0 || (errno != EINTR && errno != EAGAIN) { readerOpen = false }
+                return
+            }
+            outputBytes += count
+            let room = outputCap - output.count
+            if room > 0 { output += buffer[0..<min(room, count)] }
+        }
+
+        while pixelhook_child_has_exited(pid) == 0 {
+            if Syscalls.monotonicSeconds() >= deadline {
+                timedOut = true
+                break
+            }
+            drain(waitMilliseconds: 50)
+        }
+        // Deadline passed, or the leader exited: nothing of the group may stay behind.
+        stopGroup(pid, reading: { drain(waitMilliseconds: 20) })
+        while readerOpen {
+            var flags = fcntl(reader, F_GETFL)
+            flags |= O_NONBLOCK
+            _ = fcntl(reader, F_SETFL, flags)
+            let before = outputBytes
+            drain(waitMilliseconds: 0)
+            if before == outputBytes { break }
+        }
+        var exitCode: Int32 = -1
+        var signal: Int32 = 0
+        _ = pixelhook_reap(pid, &exitCode, &signal)
+        return Outcome(
+            exitCode: exitCode >= 0 ? Int(exitCode) : nil, signal: signal > 0 ? Int(signal) : nil,
+            timedOut: timedOut, output: output, outputBytes: outputBytes)
+    }
+
+    /// TERM to the group, a grace period, then KILL. `kill(-pgid, 0)` fails once it is empty
+    /// (the unreaped leader alone still counts, so stop when only it is left).
+    private func stopGroup(_ pid: pid_t, reading: () -> Void) {
+        guard kill(-pid, 0) == 0 else { return }
+        kill(-pid, SIGTERM)
+        kill(-pid, SIGCONT)
+        let giveUp = Syscalls.monotonicSeconds() + killGraceSeconds
+        while Syscalls.monotonicSeconds() < giveUp {
+            if pixelhook_child_has_exited(pid) == 1 && !groupHasOthers(pid) { return }
+            reading()
+        }
+        kill(-pid, SIGKILL)
+    }
+
+    /// Whether any live process besides the (exited) leader is still in the group.
+    private func groupHasOthers(_ pgid: pid_t) -> Bool {
+        guard let entries = opendir("/proc") else { return false }
+        defer { closedir(entries) }
+        while let entry = readdir(entries) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let other = pid_t(name), other != pgid else { continue }
+            if getpgid(other) == pgid { return true }
+        }
+        return false
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of copies of `strings`.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for pointer in pointers { free(pointer) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

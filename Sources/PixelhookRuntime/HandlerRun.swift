@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelhookCore
+import SystemPackage
+
+/// One stored delivery handed to its handler: picks the file, builds the environment, waits
+/// for a global slot, runs it, keeps its output.
+struct HandlerRun {
+    let spool: Spool
+    let settings: Settings
+    let delivery: StoredDelivery
+
+    func run() throws(StorageError) -> HandlerResult {
+        let startedAt = Clock.iso8601()
+        let started = Syscalls.monotonicSeconds()
+        func result(_ state: HandlerResult.State, handler: String?, detail: String? = nil,
+                    outcome: HandlerProcess.Outcome? = nil) -> HandlerResult {
+            HandlerResult(
+                state: state, handler: handler, exitCode: outcome?.exitCode, signal: outcome?.signal,
+                startedAt: startedAt, durationMs: Int((Syscalls.monotonicSeconds() - started) * 1000),
+                outputBytes: outcome?.outputBytes ?? 0, outputTruncated: (outcome?.outputBytes ?? 0) > (outcome?.output.count ?? 0),
+                detail: detail)
+        }
+
+        let body = try readPayload()
+        guard let envelope = try? EnvelopeParser.parse(body) else {
+            return result(.failed, handler: nil, detail: "stored payload no longer parses")
+        }
+        guard let handler = HandlerRun.handlerPath(for: envelope.event, in: settings.handlers) else {
+            return result(.done, handler: nil, detail: "no handler for \(envelope.event) and no default")
+        }
+        if let problem = HandlerRun.unrunnable(handler) {
+            return result(.failed, handler: handler, detail: problem)
+        }
+
+        let slot = try HandlerSlots(spool: spool, count: settings.maxHandlers).acquire()
+        let process = HandlerProcess(
+            executable: handler, payloadPath: delivery.payloadPath,
+            environment: HandlerRun.environment(for: envelope, delivery: delivery),
+            workingDirectory: settings.handlers, timeoutSeconds: Double(settings.handlerTimeoutSeconds))
+        let outcome: HandlerProcess.Outcome
+        do {
+            outcome = try process.run()
+        } catch {
+            slot.release()
+            return result(.failed, handler: handler, detail: error.description)
+        }
+        slot.release()
+        try? keepOutput(outcome.output)
+
+        if outcome.timedOut {
+            return result(.timeout, handler: handler, detail: "stopped after \(settings.handlerTimeoutSeconds) s", outcome: outcome)
+        }
+        switch outcome.exitCode {
+        case 0: return result(.done, handler: handler, outcome: outcome)
+        case 75: return result(.retry, handler: handler, detail: "exit 75: asked for a retry", outcome: outcome)
+        case let code?: return result(.failed, handler: handler, detail: "exit \(code)", outcome: outcome)
+        case nil: return result(.failed, handler: handler, detail: "killed by signal \(outcome.signal ?? 0)", outcome: outcome)
+        }
+    }
+
+    /// `HANDLERS/EVENT`, else `HANDLERS/default`; nil when neither exists.
+    static func handlerPath(for event: String, in directory: String) -> String? {
+        for name in [event, "default"] {
+            let path = "\(directory)/\(name)"
+            if Syscalls.exists(path) { return path }
+        }
+        return nil
+    }
+
+    /// Why an existing handler file cannot be run, or nil.
+    static func unrunnable(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "\(path) cannot be read" }
+        if info.st_mode & S_IFMT == S_IFDIR { return "\(path) is a directory, not a program" }
+        if access(path, X_OK) != 0 { return "\(path) is not executable (chmod +x)" }
+        return nil
+    }
+
+    /// Exactly the SPEC's allow-list: nothing from the web server, the request or pixelhook.
+    static func environment(for envelope: Envelope, delivery: StoredDelivery) -> [String: String] {
+        [
+            "PIXELHOOK_EVENT": envelope.event,
+            "PIXELHOOK_PROJECT_ID": envelope.projectId,
+            "PIXELHOOK_UPLOAD_ID": envelope.uploadId ?? "",
+            "PIXELHOOK_FILE_URL": envelope.fileUrl ?? "",
+            "PIXELHOOK_STATUS": envelope.status,
+            "PIXELHOOK_OBJECTION": envelope.objection ?? "",
+            "PIXELHOOK_TIMESTAMP": envelope.timestamp,
+            "PIXELHOOK_PAYLOAD": delivery.payloadPath,
+            "PIXELHOOK_DELIVERY": delivery.id,
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+        ]
+    }
+
+    private func readPayload() throws(StorageError) -> [UInt8] {
+        let path = delivery.payloadPath
+        return try attempt("read", path) {
+            let fd = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
+            return try fd.closeAfter {
+                var bytes: [UInt8] = []
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+                    if count == 0 { return bytes }
+                    bytes += chunk[0..<count]
+                }
+            }
+        }
+    }
+
+    private func keepOutput(_ output: [UInt8]) throws {
+        let fd = try FileDescriptor.open(delivery.outputPath, .writeOnly,
+                                         options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite])
+        try fd.closeAfter { _ = try fd.writeAll(output) }
+    }
+}

@@ -1,0 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelhookCore
+
+/// The spool's `requests.log`: one JSON line per request, appended with a single `write(2)` so
+/// lines from concurrent processes never interleave. Not synced: it is a log, not a promise.
+public struct RequestLog: Sendable {
+    public let path: String
+
+    public init(spool: Spool) { path = spool.requestLog }
+
+    /// Returns false if the line could not be written; the request's answer does not change.
+    @discardableResult
+    public func append(_ record: RequestRecord) -> Bool {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let line = Array(record.line.utf8)
+        return line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == line.count
+    }
+}

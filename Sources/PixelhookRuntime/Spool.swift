@@ -1,0 +1,132 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelhookCore
+import SystemPackage
+import CPosix
+
+/// The spool directory: everything pixelhook remembers lives here, nothing in memory.
+///
+/// ```
+/// SPOOL/requests.log                          one JSON line per request
+/// SPOOL/slots/N                               flock'd while a handler runs (global cap)
+/// SPOOL/deliveries/PROJECT/BUILD/.lock        flock'd while this build's handlers run
+/// SPOOL/deliveries/PROJECT/BUILD/EVENT.json   the raw body; its existence is the dedup marker
+/// SPOOL/deliveries/PROJECT/BUILD/EVENT.result the handler's outcome (JSON)
+/// SPOOL/deliveries/PROJECT/BUILD/EVENT.output the handler's output, capped
+/// ```
+public struct Spool: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public var deliveries: String { root + "/deliveries" }
+    public var slots: String { root + "/slots" }
+    public var requestLog: String { root + "/requests.log" }
+
+    public func buildDirectory(_ key: DeliveryKey) -> String { "\(deliveries)/\(key.project)/\(key.build)" }
+    public func payloadPath(_ key: DeliveryKey) -> String { "\(buildDirectory(key))/\(key.event).json" }
+
+    /// Creates the spool (mode 0700) and its fixed subdirectories if missing.
+    public func prepare() throws(StorageError) {
+        for directory in [root, deliveries, slots] {
+            _ = try attempt("create", directory) { try Syscalls.makeDirectory(directory) }
+        }
+    }
+
+    /// `nil` when deliveries can be stored; otherwise why not, for the health check.
+    public func problem() -> String? {
+        do {
+            try prepare()
+        } catch {
+            return error.description
+        }
+        for directory in [deliveries, slots] where access(directory, W_OK) != 0 {
+            return StorageError("write to", directory, Errno(rawValue: errno)).description
+        }
+        return nil
+    }
+
+    public enum StoreOutcome: Sendable, Equatable {
+        case stored
+        case duplicate
+    }
+
+    /// Stores the raw body durably under its dedup key, exactly once across processes.
+    ///
+    /// The body goes to an unnamed `O_TMPFILE`, is synced, and only then gets its name with
+    /// `linkat`: the name is the marker, so a marker never exists without its whole payload, and
+    /// a crash at any instant leaves either nothing or both. `EEXIST` means another request got
+    /// there first: a duplicate. The build directory is synced before either answer, so a 200
+    /// never acknowledges an entry that a power cut could take back.
+    public func store(_ delivery: Delivery) throws(StorageError) -> StoreOutcome {
+        let buildDirectory = try makeBuildDirectory(delivery.key)
+        let payload = payloadPath(delivery.key)
+        let outcome: StoreOutcome
+        if Syscalls.exists(payload) {
+            outcome = .duplicate
+        } else {
+            outcome = try writeNew(delivery.body, at: payload, in: buildDirectory)
+        }
+        try attempt("sync", buildDirectory) { try Syscalls.syncDirectory(buildDirectory) }
+        return outcome
+    }
+
+    /// `deliveries/PROJECT/BUILD`, syncing each parent whose entries this call changed.
+    private func makeBuildDirectory(_ key: DeliveryKey) throws(StorageError) -> String {
+        let project = "\(deliveries)/\(key.project)"
+        let build = "\(project)/\(key.build)"
+        if Syscalls.exists(build) { return build }
+        try prepare()
+        for (directory, parent) in [(project, deliveries), (build, project)] {
+            let created = try attempt("create", directory) { try Syscalls.makeDirectory(directory) }
+            if created { try attempt("sync", parent) { try Syscalls.syncDirectory(parent) } }
+        }
+        return build
+    }
+
+    private func writeNew(_ body: [UInt8], at path: String, in directory: String) throws(StorageError) -> StoreOutcome {
+        let unnamed = pixelhook_open_tmpfile(directory, 0o600)
+        if unnamed < 0 {
+            let error = errno
+            // Filesystems without O_TMPFILE: a named temporary file, unlinked on every exit.
+            guard error == EOPNOTSUPP || error == EISDIR || error == EINVAL else {
+                throw StorageError("create a file in", directory, Errno(rawValue: error))
+            }
+            return try writeNewViaTemporaryName(body, at: path, in: directory)
+        }
+        let fd = FileDescriptor(rawValue: unnamed)
+        defer { try? fd.close() }
+        try writeAndSync(body, to: fd, path: path)
+        if pixelhook_link_tmpfile(unnamed, path) != 0 {
+            let error = errno
+            if error == EEXIST { return .duplicate }
+            throw StorageError("link", path, Errno(rawValue: error))
+        }
+        return .stored
+    }
+
+    private func writeNewViaTemporaryName(_ body: [UInt8], at path: String, in directory: String) throws(StorageError) -> StoreOutcome {
+        let temporary = "\(directory)/.tmp-\(Clock.nonce())"
+        let fd = try attempt("create", temporary) {
+            try FileDescriptor.open(temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                                    permissions: [.ownerReadWrite])
+        }
+        defer {
+            try? fd.close()
+            unlink(temporary)
+        }
+        try writeAndSync(body, to: fd, path: temporary)
+        if link(temporary, path) != 0 {
+            let error = errno
+            if error == EEXIST { return .duplicate }
+            throw StorageError("link", path, Errno(rawValue: error))
+        }
+        return .stored
+    }
+
+    private func writeAndSync(_ body: [UInt8], to fd: FileDescriptor, path: String) throws(StorageError) {
+        _ = try attempt("write", path) { try fd.writeAll(body) }
+        try attempt("sync", path) { try Syscalls.fdatasync(fd) }
+    }
+}

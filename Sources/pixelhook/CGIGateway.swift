@@ -1,0 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelhookCore
+import PixelhookRuntime
+
+/// CGI (RFC 3875): meta-variables in the environment, the body on stdin, the response on
+/// stdout. After the response, stdout and stderr are closed and the handler is handed to a
+/// detached runner, so the web server sees the response end now.
+enum CGIGateway {
+    static func serve(environment: [String: String]) -> Int32 {
+        let head = RequestHead(metaVariables: environment)
+        let receiver = Receiver(settings: SettingsLoader.load(environment: environment))
+        let reception = receiver.receive(head) { limit throws(ReceiveError) in
+            try StandardInput.readBody(contentLength: head.contentLength, limit: limit)
+        }
+        if let alarm = reception.alarm { StandardOutput.write(alarm + "\n", to: 2) }
+        let sent = StandardOutput.write(reception.response.cgiBytes(includeBody: head.method != "HEAD"), to: 1)
+        StandardOutput.detachStdio()
+        if let followUp = reception.followUp {
+            let error = DetachedQueueRunner.start(followUp)
+            // stderr is gone; the delivery is stored and `pixelhook retry` will run it.
+            _ = error
+        }
+        return sent ? 0 : 1
+    }
+}

@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import PixelhookCore
+import PixelhookRuntime
+
+/// `pixelhook handle < payload.json`: the whole request path for one payload from stdin, with
+/// the handler in the foreground. Its exit status is the outcome (SPEC "Modes").
+struct Handle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Handle one payload from stdin and run its handler in the foreground.",
+        discussion: """
+            Validates, stores and deduplicates the payload exactly as a web request would, then \
+            runs the event's handler and waits for it. Prints the response JSON, then the \
+            handler's result JSON if one ran.
+
+            Exit status: 0 handled (or duplicate, or ignored), 65 invalid payload or unknown \
+            project, 78 settings invalid, 74 storage failed, 75 handler asked for a retry, \
+            1 handler failed or timed out.
+            """
+    )
+
+    @Option(help: "A config file of PIXELHOOK_* settings (default: $PIXELHOOK_CONFIG).")
+    var config: String?
+
+    enum Status {
+        static let handled: Int32 = 0
+        static let failed: Int32 = 1
+        static let invalid: Int32 = 65  // EX_DATAERR
+        static let storage: Int32 = 74  // EX_IOERR
+        static let retry: Int32 = 75    // EX_TEMPFAIL
+        static let settings: Int32 = 78 // EX_CONFIG
+    }
+
+    func run() throws {
+        // stdin carries no URL: the token guards HTTP only.
+        let settings = SettingsLoader.load(environment: ProcessEnvironment.current(), configPath: config)
+            .map { valid -> Settings in var copy = valid; copy.token = nil; return copy }
+        let head = RequestHead(method: "POST", contentType: "application/json", remoteAddress: "stdin")
+        let reception = Receiver(settings: settings).receive(head) { limit throws(ReceiveError) in
+            try StandardInput.readBody(contentLength: nil, limit: limit)
+        }
+        StandardOutput.write(reception.response.bodyText + "\n", to: 1)
+        if let alarm = reception.alarm { StandardOutput.write(alarm + "\n", to: 2) }
+
+        switch reception.response.status {
+        case 200: break
+        case 500: throw ExitCode(Status.settings)
+        case 503: throw ExitCode(Status.storage)
+        default: throw ExitCode(Status.invalid)
+        }
+        guard let followUp = reception.followUp else { return }
+        let results: [String: HandlerResult]
+        do {
+            results = try BuildQueue(settings: followUp.settings, key: followUp.key).drain()
+        } catch {
+            StandardOutput.write("pixelhook: \(error)\n", to: 2)
+            throw ExitCode(Status.storage)
+        }
+        guard let result = results[followUp.key.event + ".json"] else { return }
+        StandardOutput.write(result.json.description + "\n", to: 1)
+        if result.handleExitCode != 0 { throw ExitCode(result.handleExitCode) }
+    }
+}

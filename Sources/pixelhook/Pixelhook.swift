@@ -1,0 +1,21 @@
+import ArgumentParser
+import PixelhookCore
+
+/// The root command: mode detection and the subcommands of SPEC "Modes" and "Commands".
+struct Pixelhook: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pixelhook",
+        abstract: "Receive Streampixel build webhooks and run one script per event.",
+        discussion: """
+            Started by a web server as a CGI program (GATEWAY_INTERFACE set), pixelhook answers \
+            one request and exits. `pixelhook handle < payload.json` takes one payload from \
+            stdin. Settings are PIXELHOOK_* environment variables (see the README); \
+            PIXELHOOK_PROJECT_IDS is required.
+            """,
+        subcommands: [Handle.self, RunQueue.self]
+    )
+
+    mutating func run() throws {
+        throw ValidationError("no command given, and not started as CGI (GATEWAY_INTERFACE is not set)")
+    }
+}

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelhookCore
+
+enum StandardInput {
+    /// Reads the request body: exactly `contentLength` bytes when given (a shorter stream is a
+    /// truncated request), else until EOF; never more than `limit + 1` bytes.
+    static func readBody(contentLength: Int?, limit: Int, fd: Int32 = 0) throws(ReceiveError) -> [UInt8] {
+        let want = min(contentLength ?? (limit + 1), limit + 1)
+        var body = [UInt8](repeating: 0, count: want)
+        var filled = 0
+        while filled < want {
+            let count = body.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, want - filled) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { break }
+            filled += count
+        }
+        if let contentLength, filled < min(contentLength, limit + 1) {
+            throw ReceiveError(.invalidPayload, "body ended after \(filled) of \(contentLength) bytes (Content-Length)")
+        }
+        body.removeSubrange(filled...)
+        return body
+    }
+}
+
+enum StandardOutput {
+    @discardableResult
+    static func write(_ text: String, to fd: Int32) -> Bool { write(Array(text.utf8), to: fd) }
+
+    @discardableResult
+    static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { return false }
+            written += count
+        }
+        return true
+    }
+
+    /// Points 0, 1 and 2 at /dev/null: the web server's pipes see EOF.
+    static func detachStdio() {
+        let null = open("/dev/null", O_RDWR)
+        guard null >= 0 else {
+            close(0); close(1); close(2)
+            return
+        }
+        for fd: Int32 in [0, 1, 2] { dup2(null, fd) }
+        if null > 2 { close(null) }
+    }
+}

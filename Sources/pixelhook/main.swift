@@ -1,0 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelhookRuntime
+
+// The CGI hot path skips argument parsing entirely: a web server starts us with no arguments
+// and GATEWAY_INTERFACE set (RFC 3875).
+let environment = ProcessEnvironment.current()
+if CommandLine.arguments.count == 1, environment["GATEWAY_INTERFACE"] != nil {
+    exit(CGIGateway.serve(environment: environment))
+}
+Pixelhook.main()
