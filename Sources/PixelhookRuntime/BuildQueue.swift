@@ -7,8 +7,8 @@ import SystemPackage
 /// The handlers of one build (projectId + uploadId), run one at a time in arrival order.
 ///
 /// Whoever holds the build's `.lock` runs every delivery of the build that has no result yet,
-/// oldest first, rescanning after each so that events arriving meanwhile join the queue. A
-/// delivery's arrival time is the ctime its name got from `linkat`. No daemon is involved: the
+/// in arrival order (the build's `.arrivals` list, see `Spool.store`), rescanning after each so
+/// that events arriving meanwhile join the queue. No daemon is involved: the
 /// process that stored an event (or `retry`) takes the lock; the others find nothing left.
 public struct BuildQueue {
     public let spool: Spool
@@ -41,13 +41,18 @@ public struct BuildQueue {
         return results
     }
 
-    /// Payload names with no result, in arrival order.
+    /// Payload names with no result, in arrival order; any missing from `.arrivals` (a crash
+    /// lost the line) come last, oldest change time first.
     func pending() throws(StorageError) -> [String] {
+        var rank: [String: Int] = [:]
+        for (index, line) in readArrivals().split(separator: "\n").enumerated() where rank[String(line)] == nil {
+            rank[String(line)] = index
+        }
         guard let entries = opendir(directory) else {
             throw StorageError("list", directory, Errno(rawValue: errno))
         }
         defer { closedir(entries) }
-        var names: [(ctime: timespec, name: String)] = []
+        var names: [(rank: Int, ctime: timespec, name: String)] = []
         while let entry = readdir(entries) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             guard name.hasSuffix(".json"), !name.hasPrefix(".") else { continue }
@@ -55,11 +60,23 @@ public struct BuildQueue {
             guard !Syscalls.exists(delivery.resultPath) else { continue }
             var info = stat()
             guard stat(delivery.payloadPath, &info) == 0 else { continue }
-            names.append((info.st_ctim, name))
+            names.append((rank[delivery.stem] ?? Int.max, info.st_ctim, name))
         }
         return names.sorted {
-            ($0.ctime.tv_sec, $0.ctime.tv_nsec, $0.name) < ($1.ctime.tv_sec, $1.ctime.tv_nsec, $1.name)
+            ($0.rank, $0.ctime.tv_sec, $0.ctime.tv_nsec, $0.name) < ($1.rank, $1.ctime.tv_sec, $1.ctime.tv_nsec, $1.name)
         }.map(\.name)
+    }
+
+    private func readArrivals() -> String {
+        let path = "\(directory)/\(Spool.arrivalsName)"
+        guard let fd = try? FileDescriptor.open(path, .readOnly, options: [.closeOnExec]) else { return "" }
+        defer { try? fd.close() }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while let count = try? chunk.withUnsafeMutableBytes({ try fd.read(into: $0) }), count > 0 {
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

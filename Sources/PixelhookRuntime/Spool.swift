@@ -11,6 +11,7 @@ import CPosix
 /// SPOOL/requests.log                          one JSON line per request
 /// SPOOL/slots/N                               flock'd while a handler runs (global cap)
 /// SPOOL/deliveries/PROJECT/BUILD/.lock        flock'd while this build's handlers run
+/// SPOOL/deliveries/PROJECT/BUILD/.arrivals    event names in arrival order, one a line
 /// SPOOL/deliveries/PROJECT/BUILD/EVENT.json   the raw body; its existence is the dedup marker
 /// SPOOL/deliveries/PROJECT/BUILD/EVENT.result the handler's outcome (JSON)
 /// SPOOL/deliveries/PROJECT/BUILD/EVENT.output the handler's output, capped
@@ -66,10 +67,28 @@ public struct Spool: Sendable {
         if Syscalls.exists(payload) {
             outcome = .duplicate
         } else {
+            try noteArrival(delivery.key, in: buildDirectory)
             outcome = try writeNew(delivery.body, at: payload, in: buildDirectory)
         }
         try attempt("sync", buildDirectory) { try Syscalls.syncDirectory(buildDirectory) }
         return outcome
+    }
+
+    public static let arrivalsName = ".arrivals"
+
+    /// Appends the event to the build's arrival order *before* its payload gets a name, so any
+    /// runner that sees the payload also sees its place in line. Timestamps cannot give this
+    /// order: ctime ticks in milliseconds. A line whose link then fails (a duplicate racing
+    /// us, a crash) names no new payload and is skipped by the reader. Not synced: after a
+    /// power cut, unlisted payloads are run after the listed ones.
+    private func noteArrival(_ key: DeliveryKey, in buildDirectory: String) throws(StorageError) {
+        let path = "\(buildDirectory)/\(Spool.arrivalsName)"
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StorageError("open", path, Errno(rawValue: errno)) }
+        defer { close(fd) }
+        let line = Array((key.event + "\n").utf8)
+        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == line.count else { throw StorageError("write", path, Errno(rawValue: errno)) }
     }
 
     /// `deliveries/PROJECT/BUILD`, syncing each parent whose entries this call changed.

@@ -1,0 +1,57 @@
+import Foundation
+import PixelhookCore
+@testable import PixelhookRuntime
+
+/// A temporary spool and handlers directory, removed when the test ends.
+final class Scratch {
+    let root: String
+    var spool: String { root + "/spool" }
+    var handlers: String { root + "/handlers" }
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.path + "/pixelhook-runtime-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: root + "/handlers", withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    func settings(timeout: Int = 30, maxHandlers: Int = 4) -> Settings {
+        var settings = Settings()
+        settings.spool = spool
+        settings.handlers = handlers
+        settings.projectIDs = ["p1"]
+        settings.handlerTimeoutSeconds = timeout
+        settings.maxHandlers = maxHandlers
+        return settings
+    }
+
+    /// Writes an executable `/bin/sh` handler.
+    func handler(_ name: String, _ script: String) throws {
+        let path = handlers + "/" + name
+        try ("#!/bin/sh\n" + script + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    }
+
+    func read(_ relativePath: String) -> String? {
+        try? String(contentsOfFile: root + "/" + relativePath, encoding: .utf8)
+    }
+
+    func files(under relativePath: String) -> [String] {
+        (FileManager.default.enumerator(atPath: root + "/" + relativePath)?.allObjects as? [String] ?? []).sorted()
+    }
+}
+
+func payload(event: String = "build.approved", uploadId: String? = "u1", project: String = "p1",
+             objection: String? = nil) -> [UInt8] {
+    let upload = uploadId.map { "\"\($0)\"" } ?? "null"
+    let reason = objection.map { "\"\($0)\"" } ?? "null"
+    return Array("""
+        {"event":"\(event)","projectId":"\(project)","uploadId":\(upload),"fileUrl":null,\
+        "status":"x","objection":\(reason),"timestamp":"2026-03-29T14:30:00.000Z"}
+        """.utf8)
+}
+
+func delivery(_ body: [UInt8], nonce: String = "n1") throws -> Delivery {
+    let envelope = try EnvelopeParser.parse(body)
+    return Delivery(envelope: envelope, body: body, key: DeliveryKey(envelope: envelope, body: body, testNonce: nonce))
+}
