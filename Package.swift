@@ -29,12 +29,15 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // libfcgi's FCGX_* API for the FastCGI responder.
+        .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
         // Thin gateways and one file per subcommand.
         .executableTarget(
             name: "pixelhook",
             dependencies: [
                 "PixelhookCore",
                 "PixelhookRuntime",
+                "CFastCGI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,7 +58,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets {
+for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     target.swiftSettings = settings

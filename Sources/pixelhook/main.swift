@@ -9,4 +9,8 @@ let environment = ProcessEnvironment.current()
 if CommandLine.arguments.count == 1, environment["GATEWAY_INTERFACE"] != nil {
     exit(CGIGateway.serve(environment: environment))
 }
+// With no command on a listening socket (spawn-fcgi, lighttpd bin-path, systemd): FastCGI.
+if CommandLine.arguments.count == 1, FastCGIListener.isListeningSocketOnStandardInput() {
+    exit(FastCGIResponder.serve(listener: 0, workers: FastCGI.defaultWorkers))
+}
 Pixelhook.main()

@@ -1,0 +1,2 @@
+// libfcgi (Debian: libfcgi-dev), the FastCGI library nginx and lighttpd deployments already use.
+#include <fcgiapp.h>

@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+
+/// `pixelhook fastcgi`: the persistent FastCGI responder.
+struct FastCGI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fastcgi",
+        abstract: "Serve FastCGI requests (behind nginx or lighttpd) until SIGTERM.",
+        discussion: """
+            Without --listen, serves on the listening socket passed as fd 0 (spawn-fcgi, \
+            lighttpd bin-path, systemd StandardInput=socket); pixelhook started with no \
+            command on such a socket does the same. On SIGTERM it stops accepting, finishes \
+            the requests in flight and exits 0.
+            """
+    )
+
+    @Option(help: "A unix socket path, or HOST:PORT, to listen on (default: the socket on fd 0).")
+    var listen: String?
+
+    @Option(help: "Octal mode of the unix socket file, so the web server's user can connect.")
+    var socketMode = "0660"
+
+    @Option(help: "Requests served at once (worker threads). Default: 4 per CPU core.")
+    var workers: Int = FastCGI.defaultWorkers
+
+    static var defaultWorkers: Int { max(2, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    func validate() throws {
+        guard (1...512).contains(workers) else { throw ValidationError("--workers must be from 1 to 512, got \(workers)") }
+        guard mode_t(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal like 0660, got \(socketMode)") }
+    }
+
+    func run() throws {
+        let listener: Int32
+        if let listen {
+            do {
+                listener = try FastCGIListener.open(listen, mode: mode_t(socketMode, radix: 8)!)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        } else {
+            guard FastCGIListener.isListeningSocketOnStandardInput() else {
+                throw ValidationError("fd 0 is not a listening socket; pass --listen PATH or HOST:PORT")
+            }
+            listener = 0
+        }
+        throw ExitCode(FastCGIResponder.serve(listener: listener, workers: workers))
+    }
+}

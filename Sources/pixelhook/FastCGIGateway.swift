@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFastCGI
+import PixelhookCore
+import PixelhookRuntime
+
+/// FastCGI via libfcgi: one request at a time per worker thread, translated to and from the
+/// same `Receiver` the CGI gateway uses. Per-request `PIXELHOOK_*` parameters (nginx
+/// `fastcgi_param`) override the process environment.
+struct FastCGIGateway: @unchecked Sendable {
+    let listener: Int32
+    let processEnvironment: [String: String]
+
+    /// Serves one accepted request on `request`, then finishes it (nginx sees the end) and only
+    /// then hands the handlers to a detached runner.
+    func serve(_ request: inout FCGX_Request) {
+        let parameters = FastCGIGateway.parameters(request.envp)
+        let head = RequestHead(metaVariables: parameters)
+        let overrides = parameters.filter { $0.key.hasPrefix("PIXELHOOK_") }
+        let receiver = Receiver(settings: SettingsLoader.load(environment: processEnvironment, overrides: overrides))
+        let input = request.in
+        let reception = receiver.receive(head) { limit throws(ReceiveError) in
+            try FastCGIGateway.readBody(input, contentLength: head.contentLength, limit: limit)
+        }
+        if let alarm = reception.alarm { FastCGIGateway.put(Array((alarm + "\n").utf8), to: request.err) }
+        FastCGIGateway.put(reception.response.cgiBytes(includeBody: head.method != "HEAD"), to: request.out)
+        FCGX_Finish_r(&request)
+        if let followUp = reception.followUp { _ = DetachedQueueRunner.start(followUp) }
+    }
+
+    static func parameters(_ envp: FCGX_ParamArray?) -> [String: String] {
+        var parameters: [String: String] = [:]
+        guard var pointer = envp else { return parameters }
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                parameters[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return parameters
+    }
+
+    /// Same contract as `StandardInput.readBody`: exactly Content-Length bytes when given.
+    static func readBody(_ stream: UnsafeMutablePointer<FCGX_Stream>?, contentLength: Int?, limit: Int) throws(ReceiveError) -> [UInt8] {
+        let want = min(contentLength ?? (limit + 1), limit + 1)
+        var body = [UInt8](repeating: 0, count: want)
+        var filled = 0
+        while filled < want {
+            let count = body.withUnsafeMutableBytes { buffer in
+                FCGX_GetStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self) + filled, Int32(want - filled), stream)
+            }
+            if count <= 0 { break }
+            filled += Int(count)
+        }
+        if let contentLength, filled < min(contentLength, limit + 1) {
+            throw ReceiveError(.invalidPayload, "body ended after \(filled) of \(contentLength) bytes (Content-Length)")
+        }
+        body.removeSubrange(filled...)
+        return body
+    }
+
+    /// A client gone mid-response is not our failure: the write error is dropped.
+    static func put(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) {
+        guard !bytes.isEmpty else { return }
+        bytes.withUnsafeBytes { buffer in
+            _ = FCGX_PutStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count), stream)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFastCGI
+import PixelhookRuntime
+import Synchronization
+
+/// The persistent responder: worker threads accepting on one listening socket until SIGTERM.
+///
+/// The listening socket is non-blocking and each worker polls it with a short timeout before
+/// `FCGX_Accept_r`, so a SIGTERM is noticed within that timeout: no new request is accepted,
+/// requests in flight finish, and the process exits 0. A worker that loses the race for a
+/// connection gets EAGAIN from libfcgi and polls again.
+enum FastCGIResponder {
+    static let stopRequested = Atomic<Bool>(false)
+
+    static func serve(listener: Int32, workers: Int) -> Int32 {
+        FCGX_Init()
+        signal(SIGPIPE, SIG_IGN)
+        // Detached queue runners are our children; ignoring SIGCHLD lets the kernel reap them.
+        signal(SIGCHLD, SIG_IGN)
+        signal(SIGTERM) { _ in FastCGIResponder.stopRequested.store(true, ordering: .relaxed) }
+        signal(SIGINT) { _ in FastCGIResponder.stopRequested.store(true, ordering: .relaxed) }
+        let flags = fcntl(listener, F_GETFL)
+        _ = fcntl(listener, F_SETFL, flags | O_NONBLOCK)
+
+        let gateway = FastCGIGateway(listener: listener, processEnvironment: ProcessEnvironment.current())
+        let threads = (0..<max(1, workers)).map { _ in WorkerThread.start { acceptLoop(gateway) } }
+        for thread in threads { pthread_join(thread, nil) }
+        return 0
+    }
+
+    private static func acceptLoop(_ gateway: FastCGIGateway) {
+        var request = FCGX_Request()
+        FCGX_InitRequest(&request, gateway.listener, 0)
+        while !stopRequested.load(ordering: .relaxed) {
+            var poller = pollfd(fd: gateway.listener, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 200) > 0 else { continue }
+            guard FCGX_Accept_r(&request) >= 0 else { continue }
+            gateway.serve(&request)
+        }
+        FCGX_Free(&request, 1)
+    }
+}
+
+/// A pthread running one closure (Foundation's `Thread` is not in FoundationEssentials).
+enum WorkerThread {
+    private final class Body {
+        let run: () -> Void
+        init(_ run: @escaping () -> Void) { self.run = run }
+    }
+
+    static func start(_ run: @escaping () -> Void) -> pthread_t {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(Body(run)).toOpaque()
+        let result = pthread_create(&thread, nil, { raw in
+            Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue().run()
+            return nil
+        }, context)
+        precondition(result == 0, "pthread_create failed: \(result)")
+        return thread
+    }
+}
