@@ -11,8 +11,9 @@ struct FastCGI: ParsableCommand {
         discussion: """
             Without --listen, serves on the listening socket passed as fd 0 (spawn-fcgi, \
             lighttpd bin-path, systemd StandardInput=socket); pixelhook started with no \
-            command on such a socket does the same. On SIGTERM it stops accepting, finishes \
-            the requests in flight and exits 0.
+            command on such a socket does the same. On SIGTERM it removes the socket file it \
+            created, serves the connections already queued, finishes the requests in flight \
+            and exits 0.
             """
     )
 
@@ -34,7 +35,9 @@ struct FastCGI: ParsableCommand {
 
     func run() throws {
         let listener: Int32
+        var socketPath: String?
         if let listen {
+            if listen.contains("/") { socketPath = listen }
             do {
                 listener = try FastCGIListener.open(listen, mode: mode_t(socketMode, radix: 8)!)
             } catch {
@@ -46,6 +49,6 @@ struct FastCGI: ParsableCommand {
             }
             listener = 0
         }
-        throw ExitCode(FastCGIResponder.serve(listener: listener, workers: workers))
+        throw ExitCode(FastCGIResponder.serve(listener: listener, workers: workers, socketPath: socketPath))
     }
 }

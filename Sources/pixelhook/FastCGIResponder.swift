@@ -8,13 +8,15 @@ import Synchronization
 /// The persistent responder: worker threads accepting on one listening socket until SIGTERM.
 ///
 /// The listening socket is non-blocking and each worker polls it with a short timeout before
-/// `FCGX_Accept_r`, so a SIGTERM is noticed within that timeout: no new request is accepted,
-/// requests in flight finish, and the process exits 0. A worker that loses the race for a
-/// connection gets EAGAIN from libfcgi and polls again.
+/// `FCGX_Accept_r`, so a SIGTERM is noticed within that timeout. Then the socket file we
+/// created (if any) is removed so the web server stops connecting, the connections already
+/// queued on the socket are still served, requests in flight finish, and the process exits
+/// 0. A worker that loses the race for a connection gets EAGAIN from libfcgi and polls again.
 enum FastCGIResponder {
     static let stopRequested = Atomic<Bool>(false)
 
-    static func serve(listener: Int32, workers: Int) -> Int32 {
+    /// - Parameter socketPath: the unix socket file this process created, removed on SIGTERM.
+    static func serve(listener: Int32, workers: Int, socketPath: String? = nil) -> Int32 {
         FCGX_Init()
         signal(SIGPIPE, SIG_IGN)
         // Detached queue runners are our children; ignoring SIGCHLD lets the kernel reap them.
@@ -26,6 +28,8 @@ enum FastCGIResponder {
 
         let gateway = FastCGIGateway(listener: listener, processEnvironment: ProcessEnvironment.current())
         let threads = (0..<max(1, workers)).map { _ in WorkerThread.start { acceptLoop(gateway) } }
+        while !stopRequested.load(ordering: .relaxed) { usleep(50_000) }
+        if let socketPath { unlink(socketPath) }
         for thread in threads { pthread_join(thread, nil) }
         return 0
     }
@@ -39,6 +43,8 @@ enum FastCGIResponder {
             guard FCGX_Accept_r(&request) >= 0 else { continue }
             gateway.serve(&request)
         }
+        // Stopping: serve what is already queued on the socket, without waiting for more.
+        while FCGX_Accept_r(&request) >= 0 { gateway.serve(&request) }
         FCGX_Free(&request, 1)
     }
 }

@@ -1,0 +1,529 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real web servers every integration scenario runs through. Tests take it as a parameter
+/// (`@Test(arguments: Gateway.allCases)`); everything that differs between them (which example
+/// config, how it is rendered, which processes to start) lives in `WebServerFixture`.
+enum Gateway: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    /// `lighttpd.conf.example`: lighttpd's mod_cgi runs pixelhook once per request.
+    case lighttpdCGI
+    /// `nginx.conf.example`, CGI section: nginx → fcgiwrap → pixelhook once per request.
+    case nginxFcgiwrap
+
+    var testDescription: String { rawValue }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One real web server serving the built `pixelhook` as the package's example config says, with
+/// its own spool, handlers directory and settings in a temporary directory.
+///
+/// ```swift
+/// let server = try WebServerFixture(gateway, settings: ["PIXELHOOK_TOKEN": "s3cret"])
+/// try server.writeRecorder(named: "default")
+/// let reply = try server.post(Payloads.seed("build.approved"), query: "token=s3cret")
+/// let results = try server.waitForHandlers(count: 1)
+/// ```
+///
+/// The config is `lighttpd.conf.example` or `nginx.conf.example` at the package root, changed
+/// only by the substitutions listed in `substitutions` (the same list heads each file) and by
+/// setting or commenting out its `PIXELHOOK_*` lines. A string that is no longer in the example
+/// fails the test, so the examples cannot drift from what is tested.
+///
+/// Settings are per test: each fixture renders its own config and starts its own server (one
+/// lighttpd, or one nginx plus one fcgiwrap) on a free 127.0.0.1 port. Every PID it starts is
+/// recorded; `deinit` waits for the handler queue to go idle, stops exactly those PIDs (TERM,
+/// then KILL) and removes the directory. Nothing is ever signalled by name.
+final class WebServerFixture {
+    /// The projectId of the sender's documented examples, and the example configs' value.
+    static let projectID = "664f1a2b3c4d5e6f7a8b9c0d"
+
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    let gateway: Gateway
+    /// The temporary directory holding everything below; handler scripts may write here.
+    let directory: String
+    let spool: String
+    let handlers: String
+    /// The pixelhook binary the server runs (a hard link to `.build/debug/pixelhook` when
+    /// possible, so a concurrent rebuild cannot swap it out mid-test).
+    let binary: String
+    private(set) var port = 0
+    private let settings: [String: String?]
+
+    private var processes: [Process] = []
+    /// Every PID this fixture started, including fcgiwrap's preforked workers.
+    private var startedPIDs: [pid_t] = []
+    private let counter = Counter()
+
+    var url: String { "http://127.0.0.1:\(port)/hooks/streampixel" }
+    var logDirectory: String { directory + "/log" }
+
+    /// - Parameters:
+    ///   - settings: `PIXELHOOK_*` values to set in the rendered config; `nil` comments the
+    ///     setting out. Settings not named keep the example's line as it is.
+    ///   - spool: where `PIXELHOOK_SPOOL` points (default: `DIRECTORY/spool`, created by pixelhook).
+    ///   - prepare: runs once the directory exists, before the server starts.
+    init(_ gateway: Gateway, settings: [String: String?] = [:], spool: String? = nil,
+         prepare: (String) throws -> Void = { _ in }) throws {
+        self.gateway = gateway
+        self.settings = settings
+        var template = Array("/tmp/pixelhook-it.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw FixtureError("cannot create a temporary directory: \(String(cString: strerror(errno)))")
+        }
+        directory = String(cString: made)
+        self.spool = spool ?? directory + "/spool"
+        handlers = directory + "/handlers"
+        let built = WebServerFixture.packageRoot + "/.build/debug/pixelhook"
+        guard access(built, X_OK) == 0 else {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw FixtureError("""
+                the pixelhook binary is missing at \(built): build it first \
+                (swift build --build-tests), then run swift test --skip-build
+                """)
+        }
+        let linked = directory + "/pixelhook"
+        binary = link(built, linked) == 0 ? linked : built
+        do {
+            for sub in [handlers, logDirectory, directory + "/nginx", directory + "/requests"] {
+                try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+            }
+            try prepare(directory)
+            try start()
+        } catch {
+            stopServers()
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+    }
+
+    deinit {
+        _ = try? waitForHandlers(count: 0, timeout: 15)
+        stopServers()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    // MARK: - Rendering the example config
+
+    /// The example file this gateway's server is started from.
+    var exampleFile: String {
+        switch gateway {
+        case .lighttpdCGI: WebServerFixture.packageRoot + "/lighttpd.conf.example"
+        case .nginxFcgiwrap: WebServerFixture.packageRoot + "/nginx.conf.example"
+        }
+    }
+
+    /// The fcgiwrap socket (nginx only).
+    var fcgiwrapSocket: String { directory + "/fcgiwrap.sock" }
+
+    /// The textual substitutions, in order, exactly as the example's header lists them. The port
+    /// comes first so that no temporary path inserted later can be mistaken for it.
+    func substitutions(port: Int) -> [(String, String)] {
+        switch gateway {
+        case .lighttpdCGI:
+            [
+                ("8080", String(port)),
+                ("\"0.0.0.0\"", "\"127.0.0.1\""),
+                ("/usr/local/bin/pixelhook", binary),
+                ("/var/spool/pixelhook", spool),
+                ("/etc/pixelhook/handlers", handlers),
+                ("/var/log/lighttpd", logDirectory),
+            ]
+        case .nginxFcgiwrap:
+            [
+                ("listen 8080;", "listen 127.0.0.1:\(port);"),
+                ("user www-data;", "user root;"),
+                ("/run/nginx.pid", directory + "/nginx.pid"),
+                ("/var/log/nginx", logDirectory),
+                ("/var/lib/nginx", directory + "/nginx"),
+                ("/run/fcgiwrap.socket", fcgiwrapSocket),
+                ("/usr/local/bin/pixelhook", binary),
+                ("/var/spool/pixelhook", spool),
+                ("/etc/pixelhook/handlers", handlers),
+            ]
+        }
+    }
+
+    /// Lines whose text (after indentation) starts with these are commented out.
+    var removedLines: [String] {
+        switch gateway {
+        case .lighttpdCGI: ["server.username", "server.groupname"]
+        case .nginxFcgiwrap: []
+        }
+    }
+
+    /// The example's line for a setting, with or without a leading `#`, and the line to use.
+    private func settingLine(_ key: String, _ value: String?) -> (matches: (String) -> Bool, line: String) {
+        if let value {
+            precondition(!value.contains("\"") && !value.contains("\\"), "test setting values are kept simple")
+        }
+        switch gateway {
+        case .lighttpdCGI:
+            return ({ $0.hasPrefix("\"\(key)\"") },
+                    value.map { "\"\(key)\" => \"\($0)\"," } ?? "# \"\(key)\" unset by the test")
+        case .nginxFcgiwrap:
+            return ({ $0.hasPrefix("fastcgi_param \(key) ") || $0.hasPrefix("fastcgi_param \(key)\t") },
+                    value.map { "fastcgi_param \(key) \"\($0)\";" } ?? "# fastcgi_param \(key) unset by the test")
+        }
+    }
+
+    /// The example config with this fixture's port, paths and settings.
+    func renderConfig(port: Int) throws -> String {
+        var text = try String(contentsOfFile: exampleFile, encoding: .utf8)
+        for (from, to) in substitutions(port: port) {
+            guard text.contains(from) else {
+                throw FixtureError("\(exampleFile) no longer contains \(from): update its header comment and WebServerFixture.substitutions")
+            }
+            text = text.replacingOccurrences(of: from, with: to)
+        }
+        var lines = text.components(separatedBy: "\n")
+        func body(_ line: String) -> (indent: Substring, text: String) {
+            let indent = line.prefix { $0 == " " || $0 == "\t" }
+            var rest = line.dropFirst(indent.count)
+            if rest.hasPrefix("#") { rest = rest.dropFirst().drop { $0 == " " } }
+            return (indent, String(rest))
+        }
+        for prefix in removedLines {
+            let hits = lines.indices.filter { lines[$0].drop { $0 == " " }.hasPrefix(prefix) }
+            guard !hits.isEmpty else { throw FixtureError("\(exampleFile) has no \(prefix) line any more: update WebServerFixture.removedLines") }
+            for index in hits { lines[index] = "# " + lines[index] }
+        }
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
+            let (matches, replacement) = settingLine(key, value)
+            let hits = lines.indices.filter { matches(body(lines[$0]).text) }
+            guard hits.count == 1 else {
+                throw FixtureError("\(exampleFile) must have exactly one line for \(key) (set or commented out), found \(hits.count)")
+            }
+            lines[hits[0]] = body(lines[hits[0]]).indent + replacement
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: - Starting and stopping
+
+    private func start() throws {
+        var problems: [String] = []
+        for attempt in 1...3 {
+            let port = try WebServerFixture.freePort()
+            let config = directory + "/\(gateway.rawValue).conf"
+            try renderConfig(port: port).write(toFile: config, atomically: true, encoding: .utf8)
+            do {
+                switch gateway {
+                case .lighttpdCGI:
+                    let lighttpd = try launch(WebServerFixture.tool("lighttpd"), ["-D", "-f", config], log: "lighttpd")
+                    try waitUntilListening(port: port, server: lighttpd)
+                case .nginxFcgiwrap:
+                    let fcgiwrap = try launch(WebServerFixture.tool("fcgiwrap"), ["-c", "4", "-s", "unix:" + fcgiwrapSocket], log: "fcgiwrap")
+                    try waitForSocket(fcgiwrapSocket, server: fcgiwrap)
+                    let nginx = try launch(WebServerFixture.tool("nginx"), [
+                        "-g", "daemon off;", "-p", directory + "/nginx/", "-c", config,
+                        "-e", logDirectory + "/nginx-startup.log",
+                    ], log: "nginx")
+                    try waitUntilListening(port: port, server: nginx)
+                }
+                self.port = port
+                try waitUntilAnswering()
+                return
+            } catch let error as FixtureError {
+                // Most likely the port was taken between probing and binding: try another.
+                problems.append("attempt \(attempt) on port \(port): \(error.description)")
+                stopServers()
+                try? FileManager.default.removeItem(atPath: fcgiwrapSocket)
+            }
+        }
+        throw FixtureError("\(gateway) did not start:\n" + problems.joined(separator: "\n"))
+    }
+
+    /// A server binary from PATH or the sbin directories; missing is a failure, never a skip.
+    static func tool(_ name: String) throws -> String {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        for directory in path + ["/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/bin"] {
+            let candidate = directory + "/" + name
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        throw FixtureError("\(name) is not installed (looked in PATH and the sbin directories): apt-get install \(name); CI installs it")
+    }
+
+    /// Starts `executable` with a clean environment (nothing of the test runner's, such as a
+    /// stray PIXELHOOK_TOKEN, reaches pixelhook), output to `log/NAME.out`, and records its PID.
+    private func launch(_ executable: String, _ arguments: [String], log name: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let output = logDirectory + "/\(name).out"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? handle.close()
+        processes.append(process)
+        startedPIDs.append(process.processIdentifier)
+        return process
+    }
+
+    private func serverLog(_ name: String) -> String {
+        let text = (try? String(contentsOfFile: logDirectory + "/\(name)", encoding: .utf8)) ?? ""
+        return text.isEmpty ? "" : "\n--- \(name):\n" + text.suffix(2000)
+    }
+
+    private func allLogs() -> String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: logDirectory)) ?? []
+        return names.sorted().map(serverLog).joined()
+    }
+
+    /// Until fcgiwrap's socket exists and its preforked workers are known (recorded, so they
+    /// are stopped too: fcgiwrap's parent leaves them behind when it is terminated).
+    private func waitForSocket(_ path: String, server: Process) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            guard server.isRunning else { throw FixtureError("fcgiwrap exited with \(server.terminationStatus)" + allLogs()) }
+            if access(path, F_OK) == 0 {
+                let workers = WebServerFixture.children(of: server.processIdentifier)
+                if workers.count >= 4 {
+                    startedPIDs += workers
+                    return
+                }
+            }
+            usleep(10_000)
+        }
+        throw FixtureError("fcgiwrap did not create \(path) within 10 s" + allLogs())
+    }
+
+    /// Until `server` itself (not some other test's server) holds a listening socket on the
+    /// port, read from /proc/net/tcp and /proc/PID/fd. A server that cannot bind exits
+    /// (lighttpd) or retries for a while (nginx); both count as failure.
+    private func waitUntilListening(port: Int, server: Process) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            guard server.isRunning else {
+                throw FixtureError("\(server.executableURL?.lastPathComponent ?? "server") exited with \(server.terminationStatus)" + allLogs())
+            }
+            let listening = WebServerFixture.listeningInodes(port: port)
+            if !listening.isDisjoint(with: WebServerFixture.socketInodes(of: server.processIdentifier)) { return }
+            if (try? String(contentsOfFile: logDirectory + "/nginx-startup.log", encoding: .utf8))?.contains("Address already in use") == true
+                || (try? String(contentsOfFile: logDirectory + "/error.log", encoding: .utf8))?.contains("Address already in use") == true {
+                throw FixtureError("port \(port) is taken")
+            }
+            usleep(10_000)
+        }
+        throw FixtureError("\(gateway) did not listen on 127.0.0.1:\(port) within 10 s" + allLogs())
+    }
+
+    /// Until a health check gets any HTTP answer (503 is an answer: some tests break the spool).
+    private func waitUntilAnswering() throws {
+        let deadline = Date().addingTimeInterval(10)
+        var last = ""
+        while Date() < deadline {
+            if let reply = try? request("GET"), reply.status != 0 {
+                if reply.status == 502 || reply.status == 504 {
+                    last = "answered \(reply.status)"
+                } else {
+                    return
+                }
+            }
+            usleep(20_000)
+        }
+        throw FixtureError("\(url) did not answer within 10 s (\(last))" + allLogs())
+    }
+
+    /// TERM every recorded PID, wait up to 5 s, KILL what is left. Zombies count as gone.
+    private func stopServers() {
+        // fcgiwrap may have replaced a worker since start: its current children are ours too.
+        for process in processes where process.executableURL?.lastPathComponent == "fcgiwrap" && process.isRunning {
+            for child in WebServerFixture.children(of: process.processIdentifier) where !startedPIDs.contains(child) {
+                startedPIDs.append(child)
+            }
+        }
+        for pid in startedPIDs { kill(pid, SIGTERM) }
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, startedPIDs.contains(where: WebServerFixture.isAlive) { usleep(20_000) }
+        for pid in startedPIDs where WebServerFixture.isAlive(pid) { kill(pid, SIGKILL) }
+        for process in processes { process.waitUntilExit() }
+        processes = []
+        startedPIDs = []
+    }
+
+    // MARK: - Requests (curl)
+
+    /// Sends one request and waits for the answer.
+    @discardableResult
+    func request(_ method: String, body: Data? = nil, contentType: String? = "application/json",
+                 query: String = "", headers: [String] = [], chunked: Bool = false) throws -> HTTPReply {
+        try startRequest(method, body: body, contentType: contentType, query: query, headers: headers, chunked: chunked).wait()
+    }
+
+    @discardableResult
+    func post(_ body: Data, query: String = "", headers: [String] = []) throws -> HTTPReply {
+        try request("POST", body: body, query: query, headers: headers)
+    }
+
+    /// Starts one curl and returns at once: many may be in flight together.
+    func startRequest(_ method: String, body: Data? = nil, contentType: String? = "application/json",
+                      query: String = "", headers: [String] = [], chunked: Bool = false) throws -> PendingRequest {
+        let files = directory + "/requests/\(counter.next())"
+        var arguments = ["-s", "-S", "--noproxy", "*", "-m", "30", "-o", files + ".body", "-D", files + ".head",
+                         "-w", "%{http_code}", "-H", "Expect:"]
+        if method == "HEAD" { arguments.append("--head") } else { arguments += ["-X", method] }
+        if let body {
+            try body.write(to: URL(fileURLWithPath: files + ".request"))
+            arguments += ["--data-binary", "@" + files + ".request"]
+            if chunked { arguments += ["-H", "Transfer-Encoding: chunked"] }
+        }
+        if let contentType { arguments += ["-H", "Content-Type: " + contentType] } else if body != nil { arguments += ["-H", "Content-Type:"] }
+        for header in headers { arguments += ["-H", header] }
+        arguments.append(query.isEmpty ? url : url + "?" + query)
+        return try PendingRequest(arguments: arguments, files: files)
+    }
+
+    // MARK: - Handlers and the spool
+
+    /// Writes an executable `/bin/sh` script into the handlers directory.
+    func writeHandler(named name: String, _ script: String) throws {
+        let path = handlers + "/" + name
+        try ("#!/bin/sh\n" + script + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+    }
+
+    /// A handler that appends `EVENT DELIVERY` to `runs.log`, one line per run.
+    func writeRecorder(named name: String) throws {
+        try writeHandler(named: name, #"echo "$PIXELHOOK_EVENT $PIXELHOOK_DELIVERY" >> "# + directory + "/runs.log")
+    }
+
+    /// The lines of `runs.log`: one per recorder run.
+    var runs: [String] { lines(of: directory + "/runs.log") }
+
+    func lines(of path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// The spool's request log, one JSON object a line.
+    var requestLog: [JSONValue] {
+        lines(of: spool + "/requests.log").compactMap { JSONValue.parse(Data($0.utf8)) }
+    }
+
+    /// `PROJECT/BUILD/EVENT` of every stored delivery (`deliveries/PROJECT/BUILD/EVENT.json`).
+    var storedDeliveries: [String] { deliveryFiles(suffix: ".json") }
+
+    private func deliveryFiles(suffix: String) -> [String] {
+        let fm = FileManager.default
+        let root = spool + "/deliveries"
+        var found: [String] = []
+        let visible = { (path: String) in ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") } }
+        for project in visible(root) {
+            for build in visible(root + "/" + project) {
+                for file in visible(root + "/" + project + "/" + build) where file.hasSuffix(suffix) {
+                    found.append("\(project)/\(build)/\(file.dropLast(suffix.count))")
+                }
+            }
+        }
+        return found.sorted()
+    }
+
+    /// Waits, polling the spool, until at least `count` handler results exist and every stored
+    /// delivery has its result (the queue is idle); returns the results by `PROJECT/BUILD/EVENT`.
+    @discardableResult
+    func waitForHandlers(count: Int, timeout: Double = 20) throws -> [String: JSONValue] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let stored = storedDeliveries
+            let finished = deliveryFiles(suffix: ".result")
+            if finished.count >= count, Set(stored).isSubset(of: Set(finished)) {
+                var results: [String: JSONValue] = [:]
+                for id in finished {
+                    let data = FileManager.default.contents(atPath: "\(spool)/deliveries/\(id).result") ?? Data()
+                    results[id] = JSONValue.parse(data) ?? .string(String(decoding: data, as: UTF8.self))
+                }
+                return results
+            }
+            guard Date() < deadline else {
+                throw FixtureError("after \(timeout) s: \(finished.count) handler results of \(count) expected; "
+                    + "stored \(stored), finished \(finished)" + allLogs())
+            }
+            usleep(20_000)
+        }
+    }
+
+    // MARK: - /proc
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError("socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw FixtureError("bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Inodes of sockets listening on 127.0.0.1:port or 0.0.0.0:port.
+    static func listeningInodes(port: Int) -> Set<String> {
+        let hexPort = String(format: "%04X", port)
+        var inodes: Set<String> = []
+        let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+        for line in table.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ")
+            guard fields.count > 9, fields[3] == "0A",
+                  fields[1] == "0100007F:\(hexPort)" || fields[1] == "00000000:\(hexPort)" else { continue }
+            inodes.insert(String(fields[9]))
+        }
+        return inodes
+    }
+
+    static func socketInodes(of pid: pid_t) -> Set<String> {
+        let directory = "/proc/\(pid)/fd"
+        var inodes: Set<String> = []
+        for fd in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + fd),
+                  target.hasPrefix("socket:[") else { continue }
+            inodes.insert(String(target.dropFirst("socket:[".count).dropLast()))
+        }
+        return inodes
+    }
+
+    /// `(state, parent)` of a process from /proc/PID/stat, nil if there is none.
+    static func stat(_ pid: pid_t) -> (state: Character, parent: pid_t)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 2, let state = fields[0].first, let parent = pid_t(fields[1]) else { return nil }
+        return (state, parent)
+    }
+
+    /// Running (a zombie is not: this container's PID 1 may never reap orphans).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard let info = stat(pid) else { return false }
+        return info.state != "Z" && info.state != "X"
+    }
+
+    static func children(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { stat($0)?.parent == parent && isAlive($0) }.sorted()
+    }
+}
+
+/// Unique request file names within one fixture.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func next() -> Int { lock.withLock { value += 1; return value } }
+}
