@@ -43,9 +43,10 @@ public struct Settings: Sendable, Equatable {
             guard handlers.hasPrefix("/") else { throw SettingsError("\(Key.handlers) must be an absolute path, got \(handlers)") }
             settings.handlers = handlers
         }
-        if let ids = nonEmpty(variables[Key.projectIDs]) { settings.projectIDs = list(ids) }
+        // A list with no entries (",") is unset, like an empty value.
+        settings.projectIDs = nonEmpty(variables[Key.projectIDs]).map(list).flatMap { $0.isEmpty ? nil : $0 }
         settings.token = nonEmpty(variables[Key.token])
-        if let events = nonEmpty(variables[Key.events]) { settings.events = list(events) }
+        settings.events = nonEmpty(variables[Key.events]).map(list).flatMap { $0.isEmpty ? nil : $0 }
         settings.maxBody = try integer(variables, Key.maxBody, default: settings.maxBody, range: 1...(64 << 20))
         settings.handlerTimeoutSeconds = try integer(
             variables, Key.handlerTimeout, default: settings.handlerTimeoutSeconds, range: 1...86_400)
@@ -111,11 +112,13 @@ public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 extension String {
+    /// Trims spaces, tabs, CR and LF. Works on scalars: `"\r\n"` is one `Character`.
     func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }),
-              let last = lastIndex(where: { !isSpace($0) })
+        let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+              let last = scalars.lastIndex(where: { !isSpace($0) })
         else { return "" }
-        return String(self[first...last])
+        return String(scalars[first...last])
     }
 }

@@ -26,15 +26,27 @@ struct ConfigFileTests {
         #expect(try ConfigFile.parse(text).isEmpty)
     }
 
+    @Test("an unbalanced quote, or text after the closing one, is an error naming the line", arguments: [
+        #"PIXELHOOK_TOKEN="unbalanced"#, #"PIXELHOOK_TOKEN="mixed'"#, #"PIXELHOOK_TOKEN=""#, #"PIXELHOOK_TOKEN="a"b"#,
+    ])
+    func unbalancedQuotes(line: String) {
+        #expect(throws: SettingsError.self) { try ConfigFile.parse("\n" + line) }
+        do {
+            _ = try ConfigFile.parse("\n" + line)
+        } catch {
+            #expect(error.message.hasPrefix("config line 2:"))
+        }
+    }
+
     @Test("single and double quotes are removed", arguments: [
         (#"PIXELHOOK_TOKEN="a b#c""#, "a b#c"),
         ("PIXELHOOK_TOKEN='a b'", "a b"),
         (#"PIXELHOOK_TOKEN="""#, ""),
         (#"PIXELHOOK_TOKEN="it's""#, "it's"),
         (#"PIXELHOOK_TOKEN='say "hi"'"#, #"say "hi""#),
-        (#"PIXELHOOK_TOKEN="unbalanced"#, #""unbalanced"#),
-        (#"PIXELHOOK_TOKEN="mixed'"#, #""mixed'"#),
-        (#"PIXELHOOK_TOKEN=""#, #"""#),
+        (#"PIXELHOOK_TOKEN="abc" # a note"#, "abc"),
+        ("PIXELHOOK_TOKEN=abc # a note", "abc"),
+        ("PIXELHOOK_TOKEN=a#b", "a#b"),
     ])
     func quotes(line: String, expected: String) throws {
         #expect(try ConfigFile.parse(line)["PIXELHOOK_TOKEN"] == expected)
@@ -55,6 +67,12 @@ struct ConfigFileTests {
     func crlf() throws {
         let values = try ConfigFile.parse("PIXELHOOK_SPOOL=/srv/spool\r\nPIXELHOOK_TOKEN=\"t\"\r\n")
         #expect(values == ["PIXELHOOK_SPOOL": "/srv/spool", "PIXELHOOK_TOKEN": "t"])
+    }
+
+    @Test("CRLF: a comment line does not swallow the setting after it")
+    func crlfAfterComment() throws {
+        let values = try ConfigFile.parse("# secrets\r\nPIXELHOOK_TOKEN=s3cret\r\n")
+        #expect(values["PIXELHOOK_TOKEN"] == "s3cret")
     }
 
     @Test("a later line for the same key wins")

@@ -138,8 +138,9 @@ struct DeliveryKeyTests {
     @Test("readable ids are kept as they are", arguments: [
         "664f1a2b3c4d5e6f7a8b9c0d", "a", "Z", "0", "test_project_id", "build.approved", "a-b_c.d",
         "a..", "1.", String(repeating: "x", count: 64),
-    ])
-    func readableKept(id: String) {
+    ].map(Sample.init))
+    func readableKept(sample: Sample) {
+        let id = sample.value
         #expect(DeliveryKey.segment(id) == id)
         #expect(DeliveryKey.isReadable(id))
     }
@@ -148,8 +149,9 @@ struct DeliveryKeyTests {
         "../../x", "a/b", "/", "x\u{0}y", "\u{0}", "line\nbreak", "tab\there", ".", "..", "", "...",
         String(repeating: "a", count: 10_000), String(repeating: "x", count: 65), "héllo", "~abc", "~none",
         "-rf", "_x", ".hidden", "a b", "a\\b", "a:b", "日本", "a\u{301}",
-    ])
-    func hostileHashed(id: String) {
+    ].map(Sample.init))
+    func hostileHashed(sample: Sample) {
+        let id = sample.value
         let segment = DeliveryKey.segment(id)
         #expect(!DeliveryKey.isReadable(id))
         #expect(segment == "~" + DeliveryKey.sha256Hex(Array(id.utf8)))
@@ -164,8 +166,9 @@ struct DeliveryKeyTests {
 
     @Test("every segment is at most 65 bytes and never a path trick", arguments: [
         "ok", "../../x", String(repeating: "y", count: 64), String(repeating: "y", count: 1_000), ".", "",
-    ])
-    func segmentBounds(id: String) {
+    ].map(Sample.init))
+    func segmentBounds(sample: Sample) {
+        let id = sample.value
         let segment = DeliveryKey.segment(id)
         #expect(segment.utf8.count <= 65)
         #expect(!segment.isEmpty)

@@ -1,3 +1,4 @@
+import Testing
 @testable import PixelhookCore
 
 /// Shared payloads and helpers for the core tests.
@@ -146,5 +147,15 @@ extension HTTPResponse {
         let headText = String(decoding: bytes[..<end], as: UTF8.self)
         let headers = headText.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
         return (headers, Array(bytes[(end + separator.count)...]))
+    }
+}
+
+/// A test argument whose value may be long or full of control characters, shown abbreviated.
+struct Sample: Sendable, CustomTestStringConvertible {
+    let value: String
+    init(_ value: String) { self.value = value }
+    var testDescription: String {
+        let shown = value.count > 24 ? String(value.prefix(12)) + "…(\(value.utf8.count) bytes)" : value
+        return shown.debugDescription
     }
 }

@@ -12,8 +12,9 @@ struct HTTPResponseTests {
 
     @Test("Content-Length matches the body byte count, non-ASCII included", arguments: [
         "", "x", "héllo 日本 🚀", String(repeating: "a", count: 70_000),
-    ])
-    func contentLength(reason: String) {
+    ].map(Sample.init))
+    func contentLength(sample: Sample) {
+        let reason = sample.value
         let response = HTTPResponse(status: 400, json: JSONObject().string("reason", reason))
         let (headers, body) = response.cgiParts()
         #expect(headers.contains("Content-Length: \(body.count)"))

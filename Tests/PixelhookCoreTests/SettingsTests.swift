@@ -80,6 +80,22 @@ struct SettingsTests {
         #expect(settings.maxBody == 2048)
     }
 
+    @Test("whitespace trimming removes spaces, tabs, CR and LF, including a CRLF pair", arguments: [
+        (" a ", "a"), ("\ta\t", "a"), ("a\n", "a"), ("a\r", "a"), ("a\r\n", "a"), ("\r\na b\r\n", "a b"),
+        ("\r\n", ""), ("", ""), ("a\u{A0}", "a\u{A0}"),
+    ])
+    func trimming(text: String, expected: String) {
+        #expect(text.trimmingWhitespace() == expected)
+    }
+
+    @Test("a value with a trailing CRLF is read without it")
+    func trailingCRLF() throws {
+        let settings = try Settings.parse([Key.token: "tok\r\n", Key.projectIDs: "p1,p2\r\n", Key.maxBody: "100\r\n"])
+        #expect(settings.token == "tok")
+        #expect(settings.projectIDs == ["p1", "p2"])
+        #expect(settings.maxBody == 100)
+    }
+
     @Test("integer bounds are inclusive", arguments: [
         (Key.maxBody, "1"), (Key.maxBody, String(64 << 20)),
         (Key.handlerTimeout, "1"), (Key.handlerTimeout, "86400"),
