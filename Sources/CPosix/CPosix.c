@@ -69,6 +69,8 @@ int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], ch
     posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
     posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
     posix_spawn_file_actions_addchdir_np(&actions, directory);
+    /* Descriptors a web server leaked to us without FD_CLOEXEC must not reach the handler. */
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     posix_spawnattr_setpgroup(&attr, 0);
     default_signals(&attr, POSIX_SPAWN_SETPGROUP);
     int rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
@@ -86,6 +88,8 @@ int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], c
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    /* Nothing of the request's connection may keep the web server waiting. */
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     default_signals(&attr, POSIX_SPAWN_SETSID);
     int rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&actions);

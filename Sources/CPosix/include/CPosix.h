@@ -22,11 +22,12 @@ int pixelhook_reap(pid_t pid, int *exit_code, int *signal_number);
 int pixelhook_pipe_cloexec(int fds[2]);
 
 /// posix_spawn with: stdin from `stdin_fd`, stdout and stderr to `output_fd`, working
-/// directory `directory`, a new process group, default signal dispositions and an empty mask.
+/// directory `directory`, a new process group, default signal dispositions and an empty mask,
+/// and no other descriptor.
 int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                             int stdin_fd, int output_fd, const char *directory);
 
-/// posix_spawn detached from the caller: a new session, stdio on /dev/null.
+/// posix_spawn detached from the caller: a new session, stdio on /dev/null, no other descriptor.
 int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], char *const envp[]);
 
 #endif
