@@ -15,6 +15,12 @@ enum CGIGateway {
             try StandardInput.readBody(contentLength: head.contentLength, limit: limit)
         }
         if let alarm = reception.alarm { StandardOutput.write(alarm + "\n", to: 2) }
+        // lighttpd's mod_cgi sends SIGTERM the moment the response is complete, and a web
+        // server that hung up turns our write into SIGPIPE: either would kill us between
+        // acknowledging a stored delivery and starting its handler. The runner gets default
+        // dispositions back (see `DetachedQueueRunner`).
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
         let sent = StandardOutput.write(reception.response.cgiBytes(includeBody: head.method != "HEAD"), to: 1)
         StandardOutput.detachStdio()
         if let followUp = reception.followUp {

@@ -58,7 +58,7 @@ final class WebServerFixture {
     private(set) var port = 0
     private let settings: [String: String?]
 
-    private var processes: [Process] = []
+    private var processes: [ServerProcess] = []
     /// Every PID this fixture started, including fcgiwrap's preforked workers.
     private var startedPIDs: [pid_t] = []
     private let counter = Counter()
@@ -69,9 +69,10 @@ final class WebServerFixture {
     /// - Parameters:
     ///   - settings: `PIXELHOOK_*` values to set in the rendered config; `nil` comments the
     ///     setting out. Settings not named keep the example's line as it is.
-    ///   - spool: where `PIXELHOOK_SPOOL` points (default: `DIRECTORY/spool`, created by pixelhook).
+    ///   - spool: where `PIXELHOOK_SPOOL` points, relative to the fixture's directory (pixelhook
+    ///     creates it).
     ///   - prepare: runs once the directory exists, before the server starts.
-    init(_ gateway: Gateway, settings: [String: String?] = [:], spool: String? = nil,
+    init(_ gateway: Gateway, settings: [String: String?] = [:], spool: String = "spool",
          prepare: (String) throws -> Void = { _ in }) throws {
         self.gateway = gateway
         self.settings = settings
@@ -80,7 +81,7 @@ final class WebServerFixture {
             throw FixtureError("cannot create a temporary directory: \(String(cString: strerror(errno)))")
         }
         directory = String(cString: made)
-        self.spool = spool ?? directory + "/spool"
+        self.spool = directory + "/" + spool
         handlers = directory + "/handlers"
         let built = WebServerFixture.packageRoot + "/.build/debug/pixelhook"
         guard access(built, X_OK) == 0 else {
@@ -106,9 +107,16 @@ final class WebServerFixture {
     }
 
     deinit {
-        _ = try? waitForHandlers(count: 0, timeout: 15)
+        // Let the handlers of this test finish first, so that none outlives it or writes into
+        // the directory while it is removed. Bounded: a lost runner never writes its result.
+        _ = try? waitForHandlers(count: 0, timeout: 5)
+        waitUntilNoHandlerRuns(timeout: 15)
         stopServers()
-        try? FileManager.default.removeItem(atPath: directory)
+        for _ in 1...5 {
+            guard (try? FileManager.default.removeItem(atPath: directory)) == nil,
+                  FileManager.default.fileExists(atPath: directory) else { break }
+            usleep(100_000)
+        }
     }
 
     // MARK: - Rendering the example config
@@ -210,6 +218,10 @@ final class WebServerFixture {
     // MARK: - Starting and stopping
 
     private func start() throws {
+        // Looked up first: a missing server is a clear failure, not a reason to retry.
+        let tools = try gateway == .lighttpdCGI
+            ? ["lighttpd": WebServerFixture.tool("lighttpd")]
+            : ["nginx": WebServerFixture.tool("nginx"), "fcgiwrap": WebServerFixture.tool("fcgiwrap")]
         var problems: [String] = []
         for attempt in 1...3 {
             let port = try WebServerFixture.freePort()
@@ -218,12 +230,12 @@ final class WebServerFixture {
             do {
                 switch gateway {
                 case .lighttpdCGI:
-                    let lighttpd = try launch(WebServerFixture.tool("lighttpd"), ["-D", "-f", config], log: "lighttpd")
+                    let lighttpd = try launch(tools["lighttpd"]!, ["-D", "-f", config], log: "lighttpd")
                     try waitUntilListening(port: port, server: lighttpd)
                 case .nginxFcgiwrap:
-                    let fcgiwrap = try launch(WebServerFixture.tool("fcgiwrap"), ["-c", "4", "-s", "unix:" + fcgiwrapSocket], log: "fcgiwrap")
+                    let fcgiwrap = try launch(tools["fcgiwrap"]!, ["-c", "4", "-s", "unix:" + fcgiwrapSocket], log: "fcgiwrap")
                     try waitForSocket(fcgiwrapSocket, server: fcgiwrap)
-                    let nginx = try launch(WebServerFixture.tool("nginx"), [
+                    let nginx = try launch(tools["nginx"]!, [
                         "-g", "daemon off;", "-p", directory + "/nginx/", "-c", config,
                         "-e", logDirectory + "/nginx-startup.log",
                     ], log: "nginx")
@@ -254,22 +266,13 @@ final class WebServerFixture {
 
     /// Starts `executable` with a clean environment (nothing of the test runner's, such as a
     /// stray PIXELHOOK_TOKEN, reaches pixelhook), output to `log/NAME.out`, and records its PID.
-    private func launch(_ executable: String, _ arguments: [String], log name: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let output = logDirectory + "/\(name).out"
-        FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? handle.close()
+    private func launch(_ executable: String, _ arguments: [String], log name: String) throws -> ServerProcess {
+        let process = try ServerProcess(
+            executable, arguments,
+            environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"],
+            log: logDirectory + "/\(name).out")
         processes.append(process)
-        startedPIDs.append(process.processIdentifier)
+        startedPIDs.append(process.pid)
         return process
     }
 
@@ -285,12 +288,12 @@ final class WebServerFixture {
 
     /// Until fcgiwrap's socket exists and its preforked workers are known (recorded, so they
     /// are stopped too: fcgiwrap's parent leaves them behind when it is terminated).
-    private func waitForSocket(_ path: String, server: Process) throws {
+    private func waitForSocket(_ path: String, server: ServerProcess) throws {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            guard server.isRunning else { throw FixtureError("fcgiwrap exited with \(server.terminationStatus)" + allLogs()) }
+            guard server.isRunning else { throw FixtureError("fcgiwrap exited (\(server.status))" + allLogs()) }
             if access(path, F_OK) == 0 {
-                let workers = WebServerFixture.children(of: server.processIdentifier)
+                let workers = WebServerFixture.children(of: server.pid)
                 if workers.count >= 4 {
                     startedPIDs += workers
                     return
@@ -304,14 +307,14 @@ final class WebServerFixture {
     /// Until `server` itself (not some other test's server) holds a listening socket on the
     /// port, read from /proc/net/tcp and /proc/PID/fd. A server that cannot bind exits
     /// (lighttpd) or retries for a while (nginx); both count as failure.
-    private func waitUntilListening(port: Int, server: Process) throws {
+    private func waitUntilListening(port: Int, server: ServerProcess) throws {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard server.isRunning else {
-                throw FixtureError("\(server.executableURL?.lastPathComponent ?? "server") exited with \(server.terminationStatus)" + allLogs())
+                throw FixtureError("\(server.name) exited (\(server.status))" + allLogs())
             }
             let listening = WebServerFixture.listeningInodes(port: port)
-            if !listening.isDisjoint(with: WebServerFixture.socketInodes(of: server.processIdentifier)) { return }
+            if !listening.isDisjoint(with: WebServerFixture.socketInodes(of: server.pid)) { return }
             if (try? String(contentsOfFile: logDirectory + "/nginx-startup.log", encoding: .utf8))?.contains("Address already in use") == true
                 || (try? String(contentsOfFile: logDirectory + "/error.log", encoding: .utf8))?.contains("Address already in use") == true {
                 throw FixtureError("port \(port) is taken")
@@ -341,8 +344,8 @@ final class WebServerFixture {
     /// TERM every recorded PID, wait up to 5 s, KILL what is left. Zombies count as gone.
     private func stopServers() {
         // fcgiwrap may have replaced a worker since start: its current children are ours too.
-        for process in processes where process.executableURL?.lastPathComponent == "fcgiwrap" && process.isRunning {
-            for child in WebServerFixture.children(of: process.processIdentifier) where !startedPIDs.contains(child) {
+        for process in processes where process.name == "fcgiwrap" && process.isRunning {
+            for child in WebServerFixture.children(of: process.pid) where !startedPIDs.contains(child) {
                 startedPIDs.append(child)
             }
         }
@@ -350,7 +353,7 @@ final class WebServerFixture {
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline, startedPIDs.contains(where: WebServerFixture.isAlive) { usleep(20_000) }
         for pid in startedPIDs where WebServerFixture.isAlive(pid) { kill(pid, SIGKILL) }
-        for process in processes { process.waitUntilExit() }
+        for process in processes { process.reap() }
         processes = []
         startedPIDs = []
     }
@@ -373,9 +376,13 @@ final class WebServerFixture {
     func startRequest(_ method: String, body: Data? = nil, contentType: String? = "application/json",
                       query: String = "", headers: [String] = [], chunked: Bool = false) throws -> PendingRequest {
         let files = directory + "/requests/\(counter.next())"
-        var arguments = ["-s", "-S", "--noproxy", "*", "-m", "30", "-o", files + ".body", "-D", files + ".head",
-                         "-w", "%{http_code}", "-H", "Expect:"]
-        if method == "HEAD" { arguments.append("--head") } else { arguments += ["-X", method] }
+        var arguments = ["-s", "-S", "--noproxy", "*", "-m", "30", "-D", files + ".head", "-w", "%{http_code}", "-H", "Expect:"]
+        // curl --head reads no body (and would write the headers to -o).
+        if method == "HEAD" {
+            arguments += ["--head", "-o", "/dev/null"]
+        } else {
+            arguments += ["-X", method, "-o", files + ".body"]
+        }
         if let body {
             try body.write(to: URL(fileURLWithPath: files + ".request"))
             arguments += ["--data-binary", "@" + files + ".request"]
@@ -434,7 +441,7 @@ final class WebServerFixture {
     /// Waits, polling the spool, until at least `count` handler results exist and every stored
     /// delivery has its result (the queue is idle); returns the results by `PROJECT/BUILD/EVENT`.
     @discardableResult
-    func waitForHandlers(count: Int, timeout: Double = 20) throws -> [String: JSONValue] {
+    func waitForHandlers(count: Int, timeout: Double = 10) throws -> [String: JSONValue] {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let stored = storedDeliveries
@@ -453,6 +460,27 @@ final class WebServerFixture {
             }
             usleep(20_000)
         }
+    }
+
+    /// For teardown: until no build's queue is being drained, so that no handler started for
+    /// this test outlives it. A runner holds `deliveries/PROJECT/BUILD/.lock` (flock) while it
+    /// runs that build's handlers (see `Spool`); taking it for an instant tells whether one does.
+    private func waitUntilNoHandlerRuns(timeout: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        let root = spool + "/deliveries"
+        let list = { (path: String) in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] }
+        func busy() -> Bool {
+            for project in list(root) {
+                for build in list(root + "/" + project) {
+                    let fd = open("\(root)/\(project)/\(build)/.lock", O_RDONLY | O_CLOEXEC)
+                    guard fd >= 0 else { continue }
+                    defer { close(fd) }
+                    if flock(fd, LOCK_EX | LOCK_NB) != 0 { return true }
+                }
+            }
+            return false
+        }
+        while busy(), Date() < deadline { usleep(50_000) }
     }
 
     // MARK: - /proc

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+/// Every 4xx/5xx row of SPEC "One request", and the health check, through each real web server.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct RefusalTests {
+    /// A refusal: the status, JSON with the error code and a reason, the JSON media type.
+    func expectRefusal(_ reply: HTTPReply, _ status: Int, _ code: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(reply.status == status, "\(reply)", sourceLocation: sourceLocation)
+        #expect(reply.contentType == "application/json", "\(reply)", sourceLocation: sourceLocation)
+        #expect(reply.json?["error"] == .string(code), "\(reply)", sourceLocation: sourceLocation)
+        #expect(reply.json?["reason"]?.string?.isEmpty == false, "\(reply)", sourceLocation: sourceLocation)
+    }
+
+    @Test("GET and HEAD are the health check: 200 {\"ok\":true}", arguments: Gateway.allCases)
+    func health(_ gateway: Gateway) throws {
+        let server = try WebServerFixture(gateway, settings: ["PIXELHOOK_TOKEN": "s3cret"])
+        let get = try server.request("GET")  // no token needed
+        #expect(get.status == 200, "\(get)")
+        #expect(get.contentType == "application/json")
+        #expect(get.json == ["ok": true], "\(get)")
+
+        let head = try server.request("HEAD")
+        #expect(head.status == 200, "\(head)")
+        #expect(head.contentType == "application/json")
+        #expect(head.header("Content-Length") == "11", "\(head)")
+    }
+
+    @Test("Other methods: 405 with Allow: GET, HEAD, POST", arguments: Gateway.allCases)
+    func methodNotAllowed(_ gateway: Gateway) throws {
+        let server = try WebServerFixture(gateway)
+        for method in ["PUT", "DELETE", "PATCH"] {
+            let reply = try server.request(method, body: Payloads.seed("build.approved"))
+            expectRefusal(reply, 405, "method_not_allowed")
+            #expect(reply.header("Allow") == "GET, HEAD, POST", "\(method): \(reply)")
+        }
+        #expect(server.storedDeliveries.isEmpty)
+    }
+
+    @Test("PIXELHOOK_TOKEN set: a missing or wrong ?token= is 401", arguments: Gateway.allCases)
+    func token(_ gateway: Gateway) throws {
+        let server = try WebServerFixture(gateway, settings: ["PIXELHOOK_TOKEN": "s3cret"])
+        let body = Payloads.event("build.uploaded", uploadId: "tok-1")
+        expectRefusal(try server.post(body), 401, "unauthorized")
+        expectRefusal(try server.post(body, query: "token=wrong"), 401, "unauthorized")
+        expectRefusal(try server.post(body, query: "token=s3cre"), 401, "unauthorized")
+        expectRefusal(try server.post(body, query: "token="), 401, "unauthorized")
+        #expect(server.storedDeliveries.isEmpty)
+
+        let right = try server.post(body, query: "token=s3cret")
+        #expect(right.status == 200, "\(right)")
+        #expect(right.json == ["received": true, "event": "build.uploaded", "duplicate": false])
+    }
+
+    @Test("A media type other than application/json is 415", arguments: Gateway.allCases)
+    func unsupportedMediaType(_ gateway: Gateway) throws {
+        let server = try WebServerFixture(gateway)
+        let body = Payloads.event("build.uploaded", uploadId: "mt-1")
+        expectRefusal(try server.request("POST", body: body, contentType: "text/plain"), 415, "unsupported_media_type")
+        expectRefusal(try server.request("POST", body: body, contentType: "application/x-www-form-urlencoded"), 415, "unsupported_media_type")
+        expectRefusal(try server.request("POST", body: body, contentType: nil), 415, "unsupported_media_type")
+        #expect(server.storedDeliveries.isEmpty)
+
+        // Parameters such as charset are allowed.
+        let withCharset = try server.request("POST", body: body, contentType: "application/json; charset=utf-8")
+        #expect(withCharset.status == 200, "\(withCharset)")
+    }
+
+    @Test("A body larger than PIXELHOOK_MAX_BODY is 413", arguments: Gateway.allCases)
+    func payloadTooLarge(_ gateway: Gateway) throws {
+        let server = try WebServerFixture(gateway, settings: ["PIXELHOOK_MAX_BODY": "1024"])
+        let large = Payloads.event("build.uploaded", uploadId: "big-1", padding: 4000)
+        expectRefusal(try server.post(large), 413, "payload_too_large")
+        // Without Content-Length (chunked), pixelhook must stop reading past the limit itself.
+        expectRefusal(try server.request("POST", body: large, chunked: true), 413, "payload_too_large")
+        #expect(server.storedDeliveries.isEmpty)
+
+        let small = Payloads.event("build.uploaded", uploadId: "big-1", padding: 1024 - 200)
+        #expect(small.count <= 1024)
+        let reply = try server.post(small)
+        #expect(reply.status == 200, "\(reply)")
+    }
+
+    @Test("Invalid JSON or a missing field is 400 with the reason", arguments: Gateway.allCases)
+    func invalidPayload(_ gateway: Gateway) throws {
+        let server = try WebServerFixture(gateway)
+        let bodies = [
+            "not json",
+            "[1,2,3]",
+            "{\"event\":\"build.uploaded\"",
+            #"{"event":"build.uploaded","projectId":"664f1a2b3c4d5e6f7a8b9c0d","uploadId":"x","timestamp":"2026-03-29T13:00:00.000Z"}"#,
+            #"{"event":null,"projectId":"664f1a2b3c4d5e6f7a8b9c0d","uploadId":"x","status":"pending","timestamp":"2026-03-29T13:00:00.000Z"}"#,
+            #"{"event":"build.uploaded","projectId":42,"uploadId":"x","status":"pending","timestamp":"2026-03-29T13:00:00.000Z"}"#,
+            #"{"event":"build.uploaded","projectId":"664f1a2b3c4d5e6f7a8b9c0d","uploadId":"x","status":"pending","timestamp":"yesterday"}"#,
+            "",
+        ]
+        for body in bodies {
+            let reply = try server.post(Data(body.utf8))
+            expectRefusal(reply, 400, "invalid_payload")
+        }
+        let missing = try server.post(Data(bodies[3].utf8))
+        #expect(missing.json?["reason"]?.string?.contains("status") == true, "\(missing)")
+        #expect(server.storedDeliveries.isEmpty)
+    }
+
+    @Test("A projectId not in PIXELHOOK_PROJECT_IDS is 403: nothing stored, no handler", arguments: Gateway.allCases)
+    func unknownProject(_ gateway: Gateway) throws {
+        let server = try WebServerFixture(gateway)
+        try server.writeRecorder(named: "default")
+        let stranger = "000000000000000000000000"
+        expectRefusal(try server.post(Payloads.event("build.approved", uploadId: "p-1", projectId: stranger)), 403, "unknown_project")
+        #expect(!FileManager.default.fileExists(atPath: server.spool + "/deliveries/" + stranger))
+
+        // A delivery after it: once its handler has run, the refused one's would have too.
+        #expect(try server.post(Payloads.event("build.uploaded", uploadId: "p-2")).status == 200)
+        try server.waitForHandlers(count: 1)
+        #expect(server.storedDeliveries == ["\(WebServerFixture.projectID)/p-2/build.uploaded"])
+        #expect(server.runs == ["build.uploaded \(WebServerFixture.projectID)/p-2/build.uploaded"])
+        #expect(server.requestLog.contains { $0["projectId"] == .string(stranger) && $0["status"] == 403 })
+    }
+
+    @Test("PIXELHOOK_PROJECT_IDS unset: every POST is 500, health is 503", arguments: Gateway.allCases)
+    func projectIDsUnset(_ gateway: Gateway) throws {
+        let server = try WebServerFixture(gateway, settings: ["PIXELHOOK_PROJECT_IDS": nil])
+        expectRefusal(try server.post(Payloads.seed("build.approved")), 500, "configuration")
+        expectRefusal(try server.post(Payloads.seed("webhook.test")), 500, "configuration")
+        #expect(server.storedDeliveries.isEmpty)
+
+        let health = try server.request("GET")
+        #expect(health.status == 503, "\(health)")
+        #expect(health.contentType == "application/json")
+        #expect(health.json?["ok"] == false, "\(health)")
+        #expect(health.json?["error"]?.string?.contains("PIXELHOOK_PROJECT_IDS") == true, "\(health)")
+    }
+
+    /// Root ignores mode bits, so a chmod'ed spool would still be writable. Instead the spool's
+    /// parent is a regular file: creating the spool fails (ENOTDIR) for any user, without the
+    /// mount privileges a read-only bind mount would need.
+    @Test("A spool that cannot be written: POST is 503, health is 503", arguments: Gateway.allCases)
+    func spoolUnwritable(_ gateway: Gateway) throws {
+        let server = try WebServerFixture(gateway, spool: "blocker/spool") { directory in
+            try Data("a regular file, not a directory\n".utf8).write(to: URL(fileURLWithPath: directory + "/blocker"))
+        }
+        expectRefusal(try server.post(Payloads.seed("build.approved")), 503, "storage")
+
+        let health = try server.request("GET")
+        #expect(health.status == 503, "\(health)")
+        #expect(health.contentType == "application/json")
+        #expect(health.json?["ok"] == false, "\(health)")
+        #expect(health.json?["error"]?.string?.isEmpty == false, "\(health)")
+    }
+}
