@@ -68,14 +68,7 @@ public struct BuildQueue {
     }
 
     private func readArrivals() -> String {
-        let path = "\(directory)/\(Spool.arrivalsName)"
-        guard let fd = try? FileDescriptor.open(path, .readOnly, options: [.closeOnExec]) else { return "" }
-        defer { try? fd.close() }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while let count = try? chunk.withUnsafeMutableBytes({ try fd.read(into: $0) }), count > 0 {
-            bytes += chunk[0..<count]
-        }
+        let bytes = (try? FileContents.read("\(directory)/\(Spool.arrivalsName)")) ?? []
         return String(decoding: bytes, as: UTF8.self)
     }
 }

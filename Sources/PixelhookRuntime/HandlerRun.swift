@@ -96,19 +96,7 @@ struct HandlerRun {
     }
 
     private func readPayload() throws(StorageError) -> [UInt8] {
-        let path = delivery.payloadPath
-        return try attempt("read", path) {
-            let fd = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
-            return try fd.closeAfter {
-                var bytes: [UInt8] = []
-                var chunk = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
-                    if count == 0 { return bytes }
-                    bytes += chunk[0..<count]
-                }
-            }
-        }
+        try attempt("read", delivery.payloadPath) { try FileContents.read(delivery.payloadPath) }
     }
 
     private func keepOutput(_ output: [UInt8]) throws {

@@ -22,20 +22,9 @@ public enum SettingsLoader {
 
     static func readConfig(_ path: String) throws(SettingsError) -> String {
         do {
-            let fd = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
-            return try fd.closeAfter {
-                var bytes: [UInt8] = []
-                var chunk = [UInt8](repeating: 0, count: 8192)
-                while true {
-                    let count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
-                    if count == 0 { break }
-                    bytes += chunk[0..<count]
-                    guard bytes.count <= 1 << 20 else { throw SettingsError("config file \(path) is larger than 1 MiB") }
-                }
-                return String(decoding: bytes, as: UTF8.self)
-            }
-        } catch let error as SettingsError {
-            throw error
+            return String(decoding: try FileContents.read(path, limit: 1 << 20), as: UTF8.self)
+        } catch is FileContents.TooLarge {
+            throw SettingsError("config file \(path) is larger than 1 MiB")
         } catch {
             throw SettingsError("cannot read config file \(path): \(error)")
         }
