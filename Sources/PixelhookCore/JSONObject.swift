@@ -27,6 +27,10 @@ public struct JSONObject: Sendable, Equatable, CustomStringConvertible {
         adding(key, value.description)
     }
 
+    public func objects(_ key: String, _ values: [JSONObject]) -> JSONObject {
+        adding(key, "[" + values.map(\.description).joined(separator: ",") + "]")
+    }
+
     public var description: String { "{" + fields.joined(separator: ",") + "}" }
 
     public var bytes: [UInt8] { Array(description.utf8) }

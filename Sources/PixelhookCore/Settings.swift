@@ -13,6 +13,8 @@ public struct Settings: Sendable, Equatable {
     public var maxBody = 65536
     public var handlerTimeoutSeconds = 600
     public var maxHandlers = 4
+    /// `pixelhook builds` calls a build stalled after this long without an event.
+    public var stalledAfterSeconds = 3600
 
     public init() {}
 
@@ -25,10 +27,11 @@ public struct Settings: Sendable, Equatable {
         public static let maxBody = "PIXELHOOK_MAX_BODY"
         public static let handlerTimeout = "PIXELHOOK_HANDLER_TIMEOUT"
         public static let maxHandlers = "PIXELHOOK_MAX_HANDLERS"
+        public static let stalledAfter = "PIXELHOOK_STALLED_AFTER"
         public static let config = "PIXELHOOK_CONFIG"
 
         public static let all: Set<String> = [
-            spool, handlers, projectIDs, token, events, maxBody, handlerTimeout, maxHandlers, config,
+            spool, handlers, projectIDs, token, events, maxBody, handlerTimeout, maxHandlers, stalledAfter, config,
         ]
     }
 
@@ -51,7 +54,20 @@ public struct Settings: Sendable, Equatable {
         settings.handlerTimeoutSeconds = try integer(
             variables, Key.handlerTimeout, default: settings.handlerTimeoutSeconds, range: 1...86_400)
         settings.maxHandlers = try integer(variables, Key.maxHandlers, default: settings.maxHandlers, range: 1...256)
+        if let text = nonEmpty(variables[Key.stalledAfter]) {
+            guard let seconds = DurationText.seconds(text) else {
+                throw SettingsError("\(Key.stalledAfter) must be \(DurationText.expected), got \(text)")
+            }
+            settings.stalledAfterSeconds = seconds
+        }
         return settings
+    }
+
+    /// The first of `PIXELHOOK_PROJECT_IDS` as written (`projectIDs` is a set, without order):
+    /// the project `pixelhook simulate` posts for when given none.
+    public static func firstProjectID(in variables: [String: String]) -> String? {
+        nonEmpty(variables[Key.projectIDs])?.split(separator: ",")
+            .lazy.map { String($0).trimmingWhitespace() }.first { !$0.isEmpty }
     }
 
     /// The first problem that makes every delivery fail, as the sentence an operator acts on.
@@ -67,6 +83,7 @@ public struct Settings: Sendable, Equatable {
             Key.maxBody: String(maxBody),
             Key.handlerTimeout: String(handlerTimeoutSeconds),
             Key.maxHandlers: String(maxHandlers),
+            Key.stalledAfter: "\(stalledAfterSeconds)s",
         ]
         if let projectIDs { out[Key.projectIDs] = projectIDs.sorted().joined(separator: ",") }
         if let token { out[Key.token] = token }

@@ -6,114 +6,140 @@ import SystemPackage
 
 /// The handlers of one build (projectId + uploadId), run one at a time in arrival order.
 ///
-/// Whoever holds the build's `.lock` runs every delivery of the build that has no result yet,
-/// in arrival order (the build's `.arrivals` list, see `Spool.store`), rescanning after each so
-/// that events arriving meanwhile join the queue. No daemon is involved: the
-/// process that stored an event (or `retry`) takes the lock; the others find nothing left.
+/// Whoever holds the build's `.lock` runs the build's deliveries that a `Selection` picks, in
+/// arrival order (the build's `.arrivals` list, see `Spool.store`), rescanning after each so
+/// that events arriving meanwhile join the queue. No daemon is involved: the process that
+/// stored an event takes the lock and runs what has no result yet (`drain()`); `retry` also
+/// reruns what failed (`drain(.pending(rerunning: …), wait: false)`); `replay` reruns named
+/// deliveries whatever their result (`drain(.named(…), wait: true)`).
 public struct BuildQueue {
     public let spool: Spool
     public let settings: Settings
+    public let build: BuildID
     public let directory: String
 
     public init(settings: Settings, key: DeliveryKey) {
+        self.init(settings: settings, build: key.buildID)
+    }
+
+    public init(settings: Settings, build: BuildID) {
         spool = Spool(root: settings.spool)
         self.settings = settings
-        directory = spool.buildDirectory(key)
+        self.build = build
+        directory = spool.buildDirectory(build)
     }
 
-    /// Runs every pending handler of the build; returns the results it wrote, by payload name.
+    /// For reading the build only (listing, `isBusy`): the settings it runs handlers with are
+    /// the defaults.
+    init(spool: Spool, build: BuildID) {
+        var settings = Settings()
+        settings.spool = spool.root
+        self.init(settings: settings, build: build)
+    }
+
+    /// Which deliveries of the build to run.
+    public enum Selection: Sendable, Equatable {
+        /// Those with no result yet, and those whose result is in `rerunning`.
+        case pending(rerunning: Set<HandlerResult.State> = [])
+        /// These payload names (`EVENT.json`), whatever their result.
+        case named(Set<String>)
+    }
+
+    /// One handler run: the result it replaced (nil: there was none) and the new one.
+    public struct Run: Sendable {
+        public let delivery: StoredDelivery
+        public let previous: HandlerResult?
+        public let result: HandlerResult
+    }
+
+    /// Waits for the build's lock and runs every pending handler; returns the results it wrote,
+    /// by payload name.
     @discardableResult
     public func drain() throws(StorageError) -> [String: HandlerResult] {
-        let lockPath = directory + "/.lock"
-        let lock = try attempt("open", lockPath) {
-            try FileDescriptor.open(lockPath, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
-        }
-        defer { try? lock.close() }
-        _ = try attempt("lock", lockPath) { try Syscalls.lock(lock, wait: true) }
-
-        var results: [String: HandlerResult] = [:]
-        while let next = try pending().first {
-            let delivery = StoredDelivery(directory: directory, name: next)
-            let result = try HandlerRun(spool: spool, settings: settings, delivery: delivery).run()
-            try delivery.record(result)
-            results[next] = result
-        }
-        return results
+        let runs = try drain(.pending(), wait: true) ?? []
+        return Dictionary(runs.map { ($0.delivery.name, $0.result) }, uniquingKeysWith: { $1 })
     }
 
-    /// Payload names with no result, in arrival order; any missing from `.arrivals` (a crash
-    /// lost the line) come last, oldest change time first.
-    func pending() throws(StorageError) -> [String] {
+    /// Takes the build's lock (waiting for it, or giving up at once: nil) and runs each selected
+    /// delivery once, in arrival order, replacing its result; `each` sees every run as it ends.
+    @discardableResult
+    public func drain(
+        _ selection: Selection, wait: Bool, each: (Run) -> Void = { _ in }
+    ) throws(StorageError) -> [Run]? {
+        let taken: BuildLock?
+        do {
+            taken = try BuildLock.acquire(in: directory, wait: wait)
+        } catch {
+            if BuildLock.isGone(error) { return [] }
+            throw error
+        }
+        guard let lock = taken else { return nil }
+        defer { lock.release() }
+
+        var runs: [Run] = []
+        var ran: Set<String> = []
+        while let next = try candidates(selection).first(where: { !ran.contains($0.name) }) {
+            ran.insert(next.name)
+            let previous = next.result()
+            unlink(next.outputPath)  // output beside a result is always that run's own
+            let result = try HandlerRun(spool: spool, settings: settings, delivery: next).run()
+            try next.record(result)
+            let run = Run(delivery: next, previous: previous, result: result)
+            runs.append(run)
+            each(run)
+        }
+        return runs
+    }
+
+    /// The deliveries `selection` picks now, in arrival order, read without the lock: what
+    /// `drain` would run if nobody else is running the build.
+    public func candidates(_ selection: Selection) throws(StorageError) -> [StoredDelivery] {
+        try deliveries().filter { delivery in
+            switch selection {
+            case .named(let names):
+                return names.contains(delivery.name)
+            case .pending(let rerunning):
+                guard delivery.hasResult else { return true }
+                guard !rerunning.isEmpty else { return false }
+                // An unreadable result is no proof the handler succeeded: rerun it.
+                return delivery.result().map { rerunning.contains($0.state) } ?? true
+            }
+        }
+    }
+
+    /// Every stored delivery of the build in arrival order; any missing from `.arrivals` (a
+    /// crash lost the line) come last, oldest change time first. A build that does not exist
+    /// has none.
+    public func deliveries() throws(StorageError) -> [StoredDelivery] {
         var rank: [String: Int] = [:]
         for (index, line) in readArrivals().split(separator: "\n").enumerated() where rank[String(line)] == nil {
             rank[String(line)] = index
         }
         guard let entries = opendir(directory) else {
+            if errno == ENOENT { return [] }
             throw StorageError("list", directory, Errno(rawValue: errno))
         }
         defer { closedir(entries) }
-        var names: [(rank: Int, ctime: timespec, name: String)] = []
+        var found: [(rank: Int, ctime: timespec, delivery: StoredDelivery)] = []
         while let entry = readdir(entries) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             guard name.hasSuffix(".json"), !name.hasPrefix(".") else { continue }
             let delivery = StoredDelivery(directory: directory, name: name)
-            guard !Syscalls.exists(delivery.resultPath) else { continue }
             var info = stat()
             guard stat(delivery.payloadPath, &info) == 0 else { continue }
-            names.append((rank[delivery.stem] ?? Int.max, info.st_ctim, name))
+            found.append((rank[delivery.stem] ?? Int.max, info.st_ctim, delivery))
         }
-        return names.sorted {
-            ($0.rank, $0.ctime.tv_sec, $0.ctime.tv_nsec, $0.name) < ($1.rank, $1.ctime.tv_sec, $1.ctime.tv_nsec, $1.name)
-        }.map(\.name)
+        return found.sorted {
+            ($0.rank, $0.ctime.tv_sec, $0.ctime.tv_nsec, $0.delivery.name)
+                < ($1.rank, $1.ctime.tv_sec, $1.ctime.tv_nsec, $1.delivery.name)
+        }.map(\.delivery)
     }
+
+    /// Whether a handler of this build is running right now (someone holds its lock).
+    public var isBusy: Bool { BuildLock.isHeld(in: directory) }
 
     private func readArrivals() -> String {
         let bytes = (try? FileContents.read("\(directory)/\(Spool.arrivalsName)")) ?? []
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// One delivery on disk: `EVENT.json` and the files that sit beside it.
-public struct StoredDelivery: Sendable {
-    public let directory: String
-    /// The payload's file name, `EVENT.json`.
-    public let name: String
-
-    public init(directory: String, name: String) {
-        self.directory = directory
-        self.name = name
-    }
-
-    var stem: String { String(name.dropLast(".json".count)) }
-    public var payloadPath: String { "\(directory)/\(name)" }
-    public var resultPath: String { "\(directory)/\(stem).result" }
-    public var outputPath: String { "\(directory)/\(stem).output" }
-
-    /// `PROJECT/BUILD/EVENT`, the same as `DeliveryKey.id`.
-    public var id: String {
-        let parts = directory.split(separator: "/").suffix(2)
-        return parts.joined(separator: "/") + "/" + stem
-    }
-
-    /// Writes the result atomically and durably (temporary name, sync, rename): a result that
-    /// exists is whole, and one lost in a crash only means `retry` runs the handler again.
-    func record(_ result: HandlerResult) throws(StorageError) {
-        let temporary = resultPath + ".tmp"
-        let fd = try attempt("create", temporary) {
-            try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite])
-        }
-        do {
-            _ = try attempt("write", temporary) { try fd.writeAll(Array((result.json.description + "\n").utf8)) }
-            try attempt("sync", temporary) { try Syscalls.fdatasync(fd) }
-            try? fd.close()
-        } catch {
-            try? fd.close()
-            unlink(temporary)
-            throw error
-        }
-        guard rename(temporary, resultPath) == 0 else {
-            throw StorageError("rename", temporary, Errno(rawValue: errno))
-        }
-        try attempt("sync", directory) { try Syscalls.syncDirectory(directory) }
     }
 }

@@ -10,6 +10,12 @@ public enum Clock {
         return now
     }
 
+    /// Now, in milliseconds since the epoch (the unit of `StoredBuild` and `BuildReport`).
+    public static func milliseconds() -> Int {
+        let time = now()
+        return time.tv_sec * 1000 + time.tv_nsec / 1_000_000
+    }
+
     public static func iso8601(_ time: timespec = now()) -> String {
         var seconds = time.tv_sec
         var parts = tm()

@@ -11,13 +11,21 @@ public enum SettingsLoader {
         environment: [String: String], overrides: [String: String] = [:], configPath: String? = nil
     ) -> Result<Settings, SettingsError> {
         do throws(SettingsError) {
-            var file: [String: String] = [:]
-            let path = configPath ?? overrides[Settings.Key.config] ?? environment[Settings.Key.config]
-            if let path, !path.isEmpty { file = try ConfigFile.parse(readConfig(path)) }
-            return .success(try Settings.parse(Settings.merge(file, environment, overrides)))
+            return .success(try Settings.parse(variables(environment: environment, overrides: overrides, configPath: configPath)))
         } catch {
             return .failure(error)
         }
+    }
+
+    /// The `PIXELHOOK_*` variables `load` parses: the config file's, then the environment's,
+    /// then `overrides`, later ones winning.
+    public static func variables(
+        environment: [String: String], overrides: [String: String] = [:], configPath: String? = nil
+    ) throws(SettingsError) -> [String: String] {
+        var file: [String: String] = [:]
+        let path = configPath ?? overrides[Settings.Key.config] ?? environment[Settings.Key.config]
+        if let path, !path.isEmpty { file = try ConfigFile.parse(readConfig(path)) }
+        return Settings.merge(file, environment, overrides)
     }
 
     static func readConfig(_ path: String) throws(SettingsError) -> String {

@@ -14,10 +14,17 @@ struct Pixelhook: ParsableCommand {
             stdin. Settings are PIXELHOOK_* environment variables (see the README); \
             PIXELHOOK_PROJECT_IDS is required.
             """,
-        subcommands: [Handle.self, FastCGI.self, RunQueue.self]
+        subcommands: [
+            Handle.self, FastCGI.self, Send.self, Simulate.self,
+            Builds.self, Retry.self, ReplayCommand.self, Check.self, GC.self,
+            RunQueue.self,
+        ]
     )
 
+    /// No command and no mode detected: the error with the whole usage, exit 64.
     mutating func run() throws {
-        throw ValidationError("no command given, not started as CGI (GATEWAY_INTERFACE is not set), and fd 0 is not a listening socket")
+        let error = ValidationError("no command given, not started as CGI (GATEWAY_INTERFACE is not set), and fd 0 is not a listening socket")
+        StandardOutput.write(Pixelhook.fullMessage(for: error) + "\n", to: 2)
+        throw ExitCode.validationFailure
     }
 }

@@ -13,4 +13,5 @@ if CommandLine.arguments.count == 1, environment["GATEWAY_INTERFACE"] != nil {
 if CommandLine.arguments.count == 1, FastCGIListener.isListeningSocketOnStandardInput() {
     exit(FastCGIResponder.serve(listener: 0, workers: FastCGI.defaultWorkers))
 }
-Pixelhook.main()
+// Everything else: a command. Errors are one line on stderr (CommandLineRunner).
+Pixelhook.runCommandLine()

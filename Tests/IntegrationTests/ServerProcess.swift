@@ -77,4 +77,12 @@ final class ServerProcess {
         let deadline = Date().addingTimeInterval(timeout)
         while isRunning, Date() < deadline { usleep(10_000) }
     }
+
+    /// Waits up to `timeout` seconds for the exit; the exit code if it exited normally, nil if
+    /// it is still running or was killed by a signal.
+    func waitForExit(timeout: Double) -> Int32? {
+        reap(timeout: timeout)
+        guard let status = exitStatus, status != -1, status & 0x7f == 0 else { return nil }
+        return (status >> 8) & 0xff
+    }
 }

@@ -8,12 +8,60 @@ import Glibc
 /// (`@Test(arguments: Gateway.allCases)`); everything that differs between them (which example
 /// config, how it is rendered, which processes to start) lives in `WebServerFixture`.
 enum Gateway: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    /// `lighttpd.conf.example`: lighttpd's mod_cgi runs pixelhook once per request.
+    /// `lighttpd.conf.example`, CGI section: lighttpd's mod_cgi runs pixelhook once per request.
     case lighttpdCGI
     /// `nginx.conf.example`, CGI section: nginx → fcgiwrap → pixelhook once per request.
     case nginxFcgiwrap
+    /// `nginx.conf.example`, FastCGI section: nginx → one `pixelhook fastcgi --listen SOCKET`
+    /// (or spawn-fcgi) the fixture starts; settings arrive as per-request `fastcgi_param`s.
+    case nginxFastCGI
+    /// `lighttpd.conf.example`, FastCGI section: mod_fastcgi starts pixelhook itself
+    /// (`bin-path`, the socket on fd 0); settings arrive in its `bin-environment`.
+    case lighttpdFastCGI
 
     var testDescription: String { rawValue }
+
+    enum Server { case lighttpd, nginx }
+
+    var server: Server {
+        switch self {
+        case .lighttpdCGI, .lighttpdFastCGI: .lighttpd
+        case .nginxFcgiwrap, .nginxFastCGI: .nginx
+        }
+    }
+
+    /// The example's section this gateway uses: its banner comment starts `# CGI:` or
+    /// `# FastCGI:` and it ends at `# end of CGI section` or `# end of FastCGI section`.
+    var section: String {
+        switch self {
+        case .lighttpdCGI, .nginxFcgiwrap: "CGI"
+        case .nginxFastCGI, .lighttpdFastCGI: "FastCGI"
+        }
+    }
+
+    /// The URL path that section serves.
+    var path: String { section == "CGI" ? "/hooks/streampixel" : "/hooks/streampixel-fastcgi" }
+}
+
+/// How the fixture starts the FastCGI responder for `.nginxFastCGI` (the nginx example's two
+/// documented ways that need no systemd).
+enum ResponderLaunch: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    /// `pixelhook fastcgi --listen SOCKET --socket-mode 0660`: pixelhook creates the socket.
+    case listen
+    /// `spawn-fcgi -n -s SOCKET -M 0660 -- pixelhook`: the socket arrives as fd 0 (no arguments).
+    case spawnFcgi
+
+    var testDescription: String { rawValue }
+}
+
+/// One more copy of the gateway's location (nginx only), with its own path and settings: several
+/// locations served by one FastCGI responder.
+struct ExtraLocation {
+    let path: String
+    /// `PIXELHOOK_*` values for this copy, as for the fixture's own `settings`.
+    let settings: [String: String?]
+    /// Its `PIXELHOOK_SPOOL`, relative to the fixture's directory.
+    let spool: String
 }
 
 struct FixtureError: Error, CustomStringConvertible {
@@ -37,9 +85,12 @@ struct FixtureError: Error, CustomStringConvertible {
 /// fails the test, so the examples cannot drift from what is tested.
 ///
 /// Settings are per test: each fixture renders its own config and starts its own server (one
-/// lighttpd, or one nginx plus one fcgiwrap) on a free 127.0.0.1 port. Every PID it starts is
-/// recorded; `deinit` waits for the handler queue to go idle, stops exactly those PIDs (TERM,
-/// then KILL) and removes the directory. Nothing is ever signalled by name.
+/// lighttpd, whose FastCGI section makes it start one pixelhook responder itself; or one nginx
+/// plus one fcgiwrap; or one nginx plus one pixelhook responder) on a free 127.0.0.1 port.
+/// Settings are written into the section under test only. Every PID it starts is recorded (with
+/// lighttpd's responder child and fcgiwrap's workers); `deinit` waits for the handler queue to
+/// go idle, stops exactly those PIDs (TERM, then KILL) and removes the directory. Nothing is
+/// ever signalled by name.
 final class WebServerFixture {
     /// The projectId of the sender's documented examples, and the example configs' value.
     static let projectID = "664f1a2b3c4d5e6f7a8b9c0d"
@@ -57,14 +108,26 @@ final class WebServerFixture {
     let binary: String
     private(set) var port = 0
     private let settings: [String: String?]
+    private let extraLocations: [ExtraLocation]
+    /// `.nginxFastCGI` only: how the responder is started, and its `--workers` (nil: default).
+    let responderLaunch: ResponderLaunch
+    private let responderWorkers: Int?
 
     private var processes: [ServerProcess] = []
-    /// Every PID this fixture started, including fcgiwrap's preforked workers.
+    /// Every PID this fixture started, including fcgiwrap's preforked workers and the FastCGI
+    /// responder lighttpd starts.
     private var startedPIDs: [pid_t] = []
     private let counter = Counter()
+    /// The pixelhook FastCGI responder (`.nginxFastCGI`: started here; `.lighttpdFastCGI`:
+    /// lighttpd's child), recorded once the server answers.
+    private(set) var responderPID: pid_t?
+    private var responderProcess: ServerProcess?
 
-    var url: String { "http://127.0.0.1:\(port)/hooks/streampixel" }
+    var url: String { url(path: gateway.path) }
+    func url(path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
     var logDirectory: String { directory + "/log" }
+    /// Where lighttpd creates its FastCGI socket (`/run/lighttpd` in the example).
+    var runDirectory: String { directory + "/run" }
 
     /// - Parameters:
     ///   - settings: `PIXELHOOK_*` values to set in the rendered config; `nil` comments the
@@ -72,10 +135,17 @@ final class WebServerFixture {
     ///   - spool: where `PIXELHOOK_SPOOL` points, relative to the fixture's directory (pixelhook
     ///     creates it).
     ///   - prepare: runs once the directory exists, before the server starts.
+    ///   - responder, workers: `.nginxFastCGI` only: how the responder is started, and its
+    ///     `--workers` (only with `.listen`).
+    ///   - extraLocations: nginx only: more copies of the gateway's location.
     init(_ gateway: Gateway, settings: [String: String?] = [:], spool: String = "spool",
+         responder: ResponderLaunch = .listen, workers: Int? = nil, extraLocations: [ExtraLocation] = [],
          prepare: (String) throws -> Void = { _ in }) throws {
         self.gateway = gateway
         self.settings = settings
+        self.extraLocations = extraLocations
+        responderLaunch = responder
+        responderWorkers = workers
         var template = Array("/tmp/pixelhook-it.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             throw FixtureError("cannot create a temporary directory: \(String(cString: strerror(errno)))")
@@ -94,7 +164,7 @@ final class WebServerFixture {
         let linked = directory + "/pixelhook"
         binary = link(built, linked) == 0 ? linked : built
         do {
-            for sub in [handlers, logDirectory, directory + "/nginx", directory + "/requests"] {
+            for sub in [handlers, logDirectory, runDirectory, directory + "/nginx", directory + "/requests"] {
                 try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
             }
             try prepare(directory)
@@ -106,11 +176,16 @@ final class WebServerFixture {
         }
     }
 
+    /// Every spool this fixture's config names: its own and its extra locations'.
+    var spools: [String] { [spool] + extraLocations.map { directory + "/" + $0.spool } }
+
     deinit {
         // Let the handlers of this test finish first, so that none outlives it or writes into
         // the directory while it is removed. Bounded: a lost runner never writes its result.
-        _ = try? waitForHandlers(count: 0, timeout: 5)
-        waitUntilNoHandlerRuns(timeout: 15)
+        for spool in spools {
+            _ = try? waitForHandlers(count: 0, timeout: 5, spool: spool)
+            waitUntilNoHandlerRuns(timeout: 15, spool: spool)
+        }
         stopServers()
         for _ in 1...5 {
             guard (try? FileManager.default.removeItem(atPath: directory)) == nil,
@@ -123,20 +198,29 @@ final class WebServerFixture {
 
     /// The example file this gateway's server is started from.
     var exampleFile: String {
-        switch gateway {
-        case .lighttpdCGI: WebServerFixture.packageRoot + "/lighttpd.conf.example"
-        case .nginxFcgiwrap: WebServerFixture.packageRoot + "/nginx.conf.example"
+        switch gateway.server {
+        case .lighttpd: WebServerFixture.packageRoot + "/lighttpd.conf.example"
+        case .nginx: WebServerFixture.packageRoot + "/nginx.conf.example"
         }
     }
 
-    /// The fcgiwrap socket (nginx only).
+    /// The fcgiwrap socket (`.nginxFcgiwrap`).
     var fcgiwrapSocket: String { directory + "/fcgiwrap.sock" }
+
+    /// The FastCGI responder's socket: the one the fixture has it listen on (nginx), or the one
+    /// lighttpd creates (the example's `socket` with lighttpd's `-0` for the first process).
+    var responderSocket: String {
+        switch gateway.server {
+        case .nginx: directory + "/pixelhook.sock"
+        case .lighttpd: runDirectory + "/pixelhook-fastcgi.sock-0"
+        }
+    }
 
     /// The textual substitutions, in order, exactly as the example's header lists them. The port
     /// comes first so that no temporary path inserted later can be mistaken for it.
     func substitutions(port: Int) -> [(String, String)] {
-        switch gateway {
-        case .lighttpdCGI:
+        switch gateway.server {
+        case .lighttpd:
             [
                 ("8080", String(port)),
                 ("\"0.0.0.0\"", "\"127.0.0.1\""),
@@ -144,8 +228,9 @@ final class WebServerFixture {
                 ("/var/spool/pixelhook", spool),
                 ("/etc/pixelhook/handlers", handlers),
                 ("/var/log/lighttpd", logDirectory),
+                ("/run/lighttpd", runDirectory),
             ]
-        case .nginxFcgiwrap:
+        case .nginx:
             [
                 ("listen 8080;", "listen 127.0.0.1:\(port);"),
                 ("user www-data;", "user root;"),
@@ -153,6 +238,7 @@ final class WebServerFixture {
                 ("/var/log/nginx", logDirectory),
                 ("/var/lib/nginx", directory + "/nginx"),
                 ("/run/fcgiwrap.socket", fcgiwrapSocket),
+                ("/run/pixelhook/pixelhook.sock", responderSocket),
                 ("/usr/local/bin/pixelhook", binary),
                 ("/var/spool/pixelhook", spool),
                 ("/etc/pixelhook/handlers", handlers),
@@ -162,9 +248,9 @@ final class WebServerFixture {
 
     /// Lines whose text (after indentation) starts with these are commented out.
     var removedLines: [String] {
-        switch gateway {
-        case .lighttpdCGI: ["server.username", "server.groupname"]
-        case .nginxFcgiwrap: []
+        switch gateway.server {
+        case .lighttpd: ["server.username", "server.groupname"]
+        case .nginx: []
         }
     }
 
@@ -173,11 +259,11 @@ final class WebServerFixture {
         if let value {
             precondition(!value.contains("\"") && !value.contains("\\"), "test setting values are kept simple")
         }
-        switch gateway {
-        case .lighttpdCGI:
+        switch gateway.server {
+        case .lighttpd:
             return ({ $0.hasPrefix("\"\(key)\"") },
                     value.map { "\"\(key)\" => \"\($0)\"," } ?? "# \"\(key)\" unset by the test")
-        case .nginxFcgiwrap:
+        case .nginx:
             return ({ $0.hasPrefix("fastcgi_param \(key) ") || $0.hasPrefix("fastcgi_param \(key)\t") },
                     value.map { "fastcgi_param \(key) \"\($0)\";" } ?? "# fastcgi_param \(key) unset by the test")
         }
@@ -193,48 +279,105 @@ final class WebServerFixture {
             text = text.replacingOccurrences(of: from, with: to)
         }
         var lines = text.components(separatedBy: "\n")
-        func body(_ line: String) -> (indent: Substring, text: String) {
-            let indent = line.prefix { $0 == " " || $0 == "\t" }
-            var rest = line.dropFirst(indent.count)
-            if rest.hasPrefix("#") { rest = rest.dropFirst().drop { $0 == " " } }
-            return (indent, String(rest))
-        }
         for prefix in removedLines {
             let hits = lines.indices.filter { lines[$0].drop { $0 == " " }.hasPrefix(prefix) }
             guard !hits.isEmpty else { throw FixtureError("\(exampleFile) has no \(prefix) line any more: update WebServerFixture.removedLines") }
             for index in hits { lines[index] = "# " + lines[index] }
         }
+        let section = try sectionRange(lines)
+        var copies: [String] = []
+        var insertion = section.upperBound
+        if !extraLocations.isEmpty {
+            guard gateway.server == .nginx else { throw FixtureError("extra locations are for nginx only") }
+            let block = try locationBlock(lines, in: section)
+            insertion = block.upperBound + 1
+            for extra in extraLocations {
+                var copy = Array(lines[block])
+                copy[0] = copy[0].replacingOccurrences(of: "location = \(gateway.path) {", with: "location = \(extra.path) {")
+                var settings = extra.settings
+                settings["PIXELHOOK_SPOOL"] = directory + "/" + extra.spool
+                try apply(settings, to: &copy, in: copy.indices)
+                copies += copy
+            }
+        }
+        try apply(settings, to: &lines, in: section)
+        lines.insert(contentsOf: copies, at: insertion)
+        return lines.joined(separator: "\n")
+    }
+
+    /// A line's indentation and its text without indentation and without a leading `#`.
+    private func body(_ line: String) -> (indent: Substring, text: String) {
+        let indent = line.prefix { $0 == " " || $0 == "\t" }
+        var rest = line.dropFirst(indent.count)
+        if rest.hasPrefix("#") { rest = rest.dropFirst().drop { $0 == " " } }
+        return (indent, String(rest))
+    }
+
+    /// The lines of this gateway's section: from its banner (a comment `# CGI: ...` or
+    /// `# FastCGI: ...` right under a `# ====...` line) to its `# end of ... section` line, which
+    /// must each appear once.
+    private func sectionRange(_ lines: [String]) throws -> Range<Int> {
+        let name = gateway.section
+        let starts = lines.indices.dropFirst().filter {
+            lines[$0].drop { $0 == " " }.hasPrefix("#") && body(lines[$0]).text.hasPrefix(name + ":")
+                && body(lines[$0 - 1]).text.hasPrefix("====")
+        }
+        let ends = lines.indices.filter { body(lines[$0]).text == "end of \(name) section" }
+        guard starts.count == 1, ends.count == 1, starts[0] < ends[0] else {
+            throw FixtureError("\(exampleFile) must have one `# \(name): ...` banner and one `# end of \(name) section` after it (found \(starts.count) and \(ends.count))")
+        }
+        return starts[0]..<ends[0]
+    }
+
+    /// nginx: the `location = PATH { ... }` lines of the section, closing brace included.
+    private func locationBlock(_ lines: [String], in section: Range<Int>) throws -> ClosedRange<Int> {
+        guard let open = section.first(where: { body(lines[$0]).text == "location = \(gateway.path) {" }),
+              let close = section.first(where: { $0 > open && lines[$0] == body(lines[open]).indent + "}" }) else {
+            throw FixtureError("\(exampleFile): no `location = \(gateway.path) { ... }` in its \(gateway.section) section")
+        }
+        return open...close
+    }
+
+    /// Sets or comments out each setting's one line within `range`.
+    private func apply(_ settings: [String: String?], to lines: inout [String], in range: Range<Int>) throws {
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
             let (matches, replacement) = settingLine(key, value)
-            let hits = lines.indices.filter { matches(body(lines[$0]).text) }
+            let hits = range.filter { matches(body(lines[$0]).text) }
             guard hits.count == 1 else {
-                throw FixtureError("\(exampleFile) must have exactly one line for \(key) (set or commented out), found \(hits.count)")
+                throw FixtureError("\(exampleFile) must have exactly one line for \(key) (set or commented out) in its \(gateway.section) section, found \(hits.count)")
             }
             lines[hits[0]] = body(lines[hits[0]]).indent + replacement
         }
-        return lines.joined(separator: "\n")
     }
 
     // MARK: - Starting and stopping
 
     private func start() throws {
         // Looked up first: a missing server is a clear failure, not a reason to retry.
-        let tools = try gateway == .lighttpdCGI
-            ? ["lighttpd": WebServerFixture.tool("lighttpd")]
-            : ["nginx": WebServerFixture.tool("nginx"), "fcgiwrap": WebServerFixture.tool("fcgiwrap")]
+        var tools: [String: String] = [:]
+        let names: [String] = switch gateway {
+        case .lighttpdCGI, .lighttpdFastCGI: ["lighttpd"]
+        case .nginxFcgiwrap: ["nginx", "fcgiwrap"]
+        case .nginxFastCGI: responderLaunch == .spawnFcgi ? ["nginx", "spawn-fcgi"] : ["nginx"]
+        }
+        for name in names { tools[name] = try WebServerFixture.tool(name) }
         var problems: [String] = []
         for attempt in 1...3 {
             let port = try WebServerFixture.freePort()
             let config = directory + "/\(gateway.rawValue).conf"
             try renderConfig(port: port).write(toFile: config, atomically: true, encoding: .utf8)
             do {
-                switch gateway {
-                case .lighttpdCGI:
+                switch gateway.server {
+                case .lighttpd:
                     let lighttpd = try launch(tools["lighttpd"]!, ["-D", "-f", config], log: "lighttpd")
                     try waitUntilListening(port: port, server: lighttpd)
-                case .nginxFcgiwrap:
-                    let fcgiwrap = try launch(tools["fcgiwrap"]!, ["-c", "4", "-s", "unix:" + fcgiwrapSocket], log: "fcgiwrap")
-                    try waitForSocket(fcgiwrapSocket, server: fcgiwrap)
+                case .nginx:
+                    if gateway == .nginxFcgiwrap {
+                        let fcgiwrap = try launch(tools["fcgiwrap"]!, ["-c", "4", "-s", "unix:" + fcgiwrapSocket], log: "fcgiwrap")
+                        try waitForSocket(fcgiwrapSocket, server: fcgiwrap)
+                    } else {
+                        try startResponder(tools)
+                    }
                     let nginx = try launch(tools["nginx"]!, [
                         "-g", "daemon off;", "-p", directory + "/nginx/", "-c", config,
                         "-e", logDirectory + "/nginx-startup.log",
@@ -243,15 +386,73 @@ final class WebServerFixture {
                 }
                 self.port = port
                 try waitUntilAnswering()
+                if gateway.server == .lighttpd { try recordLighttpdResponder() }
                 return
             } catch let error as FixtureError {
                 // Most likely the port was taken between probing and binding: try another.
                 problems.append("attempt \(attempt) on port \(port): \(error.description)")
                 stopServers()
                 try? FileManager.default.removeItem(atPath: fcgiwrapSocket)
+                try? FileManager.default.removeItem(atPath: responderSocket)
             }
         }
         throw FixtureError("\(gateway) did not start:\n" + problems.joined(separator: "\n"))
+    }
+
+    /// `.nginxFastCGI`: the responder, with nothing of the settings in its environment (they
+    /// come from the rendered `fastcgi_param PIXELHOOK_*` lines, per request).
+    private func startResponder(_ tools: [String: String]) throws {
+        let responder: ServerProcess
+        switch responderLaunch {
+        case .listen:
+            var arguments = ["fastcgi", "--listen", responderSocket, "--socket-mode", "0660"]
+            if let responderWorkers { arguments += ["--workers", String(responderWorkers)] }
+            responder = try launch(binary, arguments, log: "pixelhook")
+        case .spawnFcgi:
+            precondition(responderWorkers == nil, "spawn-fcgi starts pixelhook without arguments")
+            // -n: no fork, spawn-fcgi execs pixelhook in place, so this PID is the responder's.
+            responder = try launch(tools["spawn-fcgi"]!, ["-n", "-s", responderSocket, "-M", "0660", "--", binary], log: "pixelhook")
+        }
+        responderProcess = responder
+        responderPID = responder.pid
+        let deadline = Date().addingTimeInterval(10)
+        while access(responderSocket, F_OK) != 0 {
+            guard responder.isRunning else { throw FixtureError("the responder exited (\(responder.status))" + allLogs()) }
+            guard Date() < deadline else { throw FixtureError("the responder did not create \(responderSocket) within 10 s" + allLogs()) }
+            usleep(10_000)
+        }
+    }
+
+    /// lighttpd starts the responder of its FastCGI section itself (for `.lighttpdCGI` too: the
+    /// example has both sections): its child whose fd 0 is a socket, recorded to be stopped.
+    private func recordLighttpdResponder() throws {
+        guard let lighttpd = processes.first(where: { $0.name == "lighttpd" }) else { return }
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            if let child = WebServerFixture.socketChildren(of: lighttpd.pid).first {
+                responderPID = child
+                if !startedPIDs.contains(child) { startedPIDs.append(child) }
+                return
+            }
+            guard Date() < deadline else { throw FixtureError("lighttpd started no FastCGI responder within 10 s" + allLogs()) }
+            usleep(10_000)
+        }
+    }
+
+    /// Signals the responder the fixture started (`.nginxFastCGI`).
+    func signalResponder(_ signal: Int32) throws {
+        guard let responderProcess else { throw FixtureError("no responder started by the fixture (\(gateway))") }
+        kill(responderProcess.pid, signal)
+    }
+
+    /// Waits up to `timeout` seconds for the responder the fixture started to exit: its exit
+    /// code, or nil if it is still running or was killed by a signal.
+    func waitForResponderExit(timeout: Double) throws -> Int32? {
+        guard let responderProcess else { throw FixtureError("no responder started by the fixture (\(gateway))") }
+        let code = responderProcess.waitForExit(timeout: timeout)
+        // Reaped: its PID may be reused, so it is not signalled again at teardown.
+        if !responderProcess.isRunning { startedPIDs.removeAll { $0 == responderProcess.pid } }
+        return code
     }
 
     /// A server binary from PATH or the sbin directories; missing is a failure, never a skip.
@@ -349,6 +550,12 @@ final class WebServerFixture {
                 startedPIDs.append(child)
             }
         }
+        // lighttpd restarts a responder that died: its current one is ours too.
+        for process in processes where process.name == "lighttpd" && process.isRunning {
+            for child in WebServerFixture.socketChildren(of: process.pid) where !startedPIDs.contains(child) {
+                startedPIDs.append(child)
+            }
+        }
         for pid in startedPIDs { kill(pid, SIGTERM) }
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline, startedPIDs.contains(where: WebServerFixture.isAlive) { usleep(20_000) }
@@ -356,6 +563,7 @@ final class WebServerFixture {
         for process in processes { process.reap() }
         processes = []
         startedPIDs = []
+        responderProcess = nil
     }
 
     // MARK: - Requests (curl)
@@ -363,18 +571,19 @@ final class WebServerFixture {
     /// Sends one request and waits for the answer.
     @discardableResult
     func request(_ method: String, body: Data? = nil, contentType: String? = "application/json",
-                 query: String = "", headers: [String] = [], chunked: Bool = false) throws -> HTTPReply {
-        try startRequest(method, body: body, contentType: contentType, query: query, headers: headers, chunked: chunked).wait()
+                 query: String = "", headers: [String] = [], chunked: Bool = false, path: String? = nil) throws -> HTTPReply {
+        try startRequest(method, body: body, contentType: contentType, query: query, headers: headers, chunked: chunked, path: path).wait()
     }
 
+    /// - Parameter path: another URL path (an extra location); default: the gateway's.
     @discardableResult
-    func post(_ body: Data, query: String = "", headers: [String] = []) throws -> HTTPReply {
-        try request("POST", body: body, query: query, headers: headers)
+    func post(_ body: Data, query: String = "", headers: [String] = [], path: String? = nil) throws -> HTTPReply {
+        try request("POST", body: body, query: query, headers: headers, path: path)
     }
 
     /// Starts one curl and returns at once: many may be in flight together.
     func startRequest(_ method: String, body: Data? = nil, contentType: String? = "application/json",
-                      query: String = "", headers: [String] = [], chunked: Bool = false) throws -> PendingRequest {
+                      query: String = "", headers: [String] = [], chunked: Bool = false, path: String? = nil) throws -> PendingRequest {
         let files = directory + "/requests/\(counter.next())"
         var arguments = ["-s", "-S", "--noproxy", "*", "-m", "30", "-D", files + ".head", "-w", "%{http_code}", "-H", "Expect:"]
         // curl --head reads no body (and would write the headers to -o).
@@ -390,7 +599,8 @@ final class WebServerFixture {
         }
         if let contentType { arguments += ["-H", "Content-Type: " + contentType] } else if body != nil { arguments += ["-H", "Content-Type:"] }
         for header in headers { arguments += ["-H", header] }
-        arguments.append(query.isEmpty ? url : url + "?" + query)
+        let target = url(path: path ?? gateway.path)
+        arguments.append(query.isEmpty ? target : target + "?" + query)
         return try PendingRequest(arguments: arguments, files: files)
     }
 
@@ -416,14 +626,18 @@ final class WebServerFixture {
     }
 
     /// The spool's request log, one JSON object a line.
-    var requestLog: [JSONValue] {
+    var requestLog: [JSONValue] { requestLog(in: spool) }
+
+    func requestLog(in spool: String) -> [JSONValue] {
         lines(of: spool + "/requests.log").compactMap { JSONValue.parse(Data($0.utf8)) }
     }
 
     /// `PROJECT/BUILD/EVENT` of every stored delivery (`deliveries/PROJECT/BUILD/EVENT.json`).
-    var storedDeliveries: [String] { deliveryFiles(suffix: ".json") }
+    var storedDeliveries: [String] { storedDeliveries(in: spool) }
 
-    private func deliveryFiles(suffix: String) -> [String] {
+    func storedDeliveries(in spool: String) -> [String] { deliveryFiles(suffix: ".json", spool: spool) }
+
+    private func deliveryFiles(suffix: String, spool: String) -> [String] {
         let fm = FileManager.default
         let root = spool + "/deliveries"
         var found: [String] = []
@@ -441,11 +655,12 @@ final class WebServerFixture {
     /// Waits, polling the spool, until at least `count` handler results exist and every stored
     /// delivery has its result (the queue is idle); returns the results by `PROJECT/BUILD/EVENT`.
     @discardableResult
-    func waitForHandlers(count: Int, timeout: Double = 10) throws -> [String: JSONValue] {
+    func waitForHandlers(count: Int, timeout: Double = 10, spool: String? = nil) throws -> [String: JSONValue] {
+        let spool = spool ?? self.spool
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            let stored = storedDeliveries
-            let finished = deliveryFiles(suffix: ".result")
+            let stored = storedDeliveries(in: spool)
+            let finished = deliveryFiles(suffix: ".result", spool: spool)
             if finished.count >= count, Set(stored).isSubset(of: Set(finished)) {
                 var results: [String: JSONValue] = [:]
                 for id in finished {
@@ -465,7 +680,7 @@ final class WebServerFixture {
     /// For teardown: until no build's queue is being drained, so that no handler started for
     /// this test outlives it. A runner holds `deliveries/PROJECT/BUILD/.lock` (flock) while it
     /// runs that build's handlers (see `Spool`); taking it for an instant tells whether one does.
-    private func waitUntilNoHandlerRuns(timeout: Double) {
+    private func waitUntilNoHandlerRuns(timeout: Double, spool: String) {
         let deadline = Date().addingTimeInterval(timeout)
         let root = spool + "/deliveries"
         let list = { (path: String) in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] }
@@ -546,6 +761,23 @@ final class WebServerFixture {
     static func children(of parent: pid_t) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid_t($0) }.filter { stat($0)?.parent == parent && isAlive($0) }.sorted()
+    }
+
+    /// Children of `parent` in state Z: exited, never reaped.
+    static func zombies(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter {
+            guard let info = stat($0) else { return false }
+            return info.parent == parent && info.state == "Z"
+        }.sorted()
+    }
+
+    /// Running children of `parent` whose fd 0 is a socket: a FastCGI responder started on a
+    /// listening socket (lighttpd's `bin-path`), not a CGI program (its stdin is a pipe).
+    static func socketChildren(of parent: pid_t) -> [pid_t] {
+        children(of: parent).filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/fd/0"))?.hasPrefix("socket:") == true
+        }
     }
 }
 

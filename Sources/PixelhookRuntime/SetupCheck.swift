@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelhookCore
+import SystemPackage
+
+/// `pixelhook check`: what would stop deliveries from being stored or handled, each problem
+/// one line an operator can act on. Looks, never changes: a missing spool is not created.
+public struct SetupCheck {
+    public let settings: Result<Settings, SettingsError>
+
+    public init(settings: Result<Settings, SettingsError>) { self.settings = settings }
+
+    public struct Report: Sendable, Equatable {
+        public var problems: [String] = []
+        /// What was found fine, for the `ok:` line.
+        public var findings: [String] = []
+    }
+
+    public func run() -> Report {
+        var report = Report()
+        let settings: Settings
+        switch self.settings {
+        case .failure(let error):
+            report.problems.append("settings: \(error.message)")
+            return report
+        case .success(let valid):
+            settings = valid
+        }
+        if let projects = settings.projectIDs {
+            report.findings.append("\(projects.count) project\(projects.count == 1 ? "" : "s")")
+        } else {
+            report.problems.append("\(Settings.Key.projectIDs) is not set: every POST is refused (500) until it lists your projectIds")
+        }
+        for event in (settings.events ?? []).sorted() where !Event.isKnown(event) {
+            let hint = HandlerFileCheck.suggestion(for: event).map { " (did you mean \($0)?)" } ?? ""
+            report.problems.append("\(Settings.Key.events) names \(event), not an event pixelhook knows\(hint)")
+        }
+        checkSpool(settings.spool, into: &report)
+        checkHandlers(settings.handlers, into: &report)
+        return report
+    }
+
+    private func checkSpool(_ root: String, into report: inout Report) {
+        guard let info = DirectoryListing.status(root) else {
+            guard errno == ENOENT else {
+                report.problems.append("spool \(root) cannot be read: \(Errno(rawValue: errno))")
+                return
+            }
+            // Created on first use: the nearest existing parent must let us.
+            var parent = root
+            repeat {
+                parent = String(parent[..<(parent.lastIndex(of: "/") ?? parent.startIndex)])
+            } while !parent.isEmpty && !Syscalls.exists(parent)
+            let existing = parent.isEmpty ? "/" : parent
+            if access(existing, W_OK | X_OK) == 0 {
+                report.findings.append("spool \(root) will be created on first use")
+            } else {
+                report.problems.append("spool \(root) does not exist and cannot be created: \(existing) is not writable by this user (\(Errno(rawValue: errno)))")
+            }
+            return
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            report.problems.append("spool \(root) is not a directory")
+            return
+        }
+        let spool = Spool(root: root)
+        for directory in [root, spool.deliveries, spool.slots] where Syscalls.exists(directory) {
+            if access(directory, W_OK | X_OK) != 0 {
+                report.problems.append("spool \(directory) is not writable by this user: \(Errno(rawValue: errno))")
+                return
+            }
+        }
+        report.findings.append("spool \(root) writable")
+    }
+
+    private func checkHandlers(_ directory: String, into report: inout Report) {
+        guard DirectoryListing.isDirectory(directory) else {
+            let why = Syscalls.exists(directory) ? "is not a directory" : "does not exist"
+            report.problems.append("handlers directory \(directory) \(why)")
+            return
+        }
+        let names: [String]
+        do {
+            names = try DirectoryListing.names(directory)
+        } catch {
+            report.problems.append("handlers directory \(directory) cannot be read: \(error)")
+            return
+        }
+        let files = names.map { name in
+            let path = "\(directory)/\(name)"
+            let kind: HandlerFileCheck.Kind
+            if let info = DirectoryListing.status(path) {
+                switch info.st_mode & S_IFMT {
+                case S_IFREG: kind = .regular
+                case S_IFDIR: kind = .directory
+                default: kind = .other("not a regular file")
+                }
+            } else {
+                var link = stat()
+                kind = lstat(path, &link) == 0 ? .other("a broken symbolic link") : .other("unreadable")
+            }
+            return HandlerFileCheck.File(name: name, kind: kind, isExecutable: access(path, X_OK) == 0)
+        }
+        let problems = HandlerFileCheck.problems(files, directory: directory)
+        report.problems += problems
+        let handlers = files.filter { HandlerFileCheck.handlerNames.contains($0.name) }.map(\.name)
+        report.findings.append(handlers.isEmpty
+            ? "no handlers in \(directory) (deliveries are stored and marked done)"
+            : "handlers in \(directory): \(handlers.joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,23 @@
+import PixelhookRuntime
+
+/// A command that could not do its work, said in one line on stderr, with its exit status.
+struct CommandFailure: Error, CustomStringConvertible {
+    enum Status: Int32 {
+        /// Anything else that went wrong (nothing to replay, a handler failed).
+        case failed = 1
+        /// EX_IOERR: the spool could not be read or written.
+        case storage = 74
+        /// EX_CONFIG: the settings are invalid.
+        case settings = 78
+    }
+
+    let status: Status
+    let description: String
+
+    init(_ status: Status, _ description: String) {
+        self.status = status
+        self.description = description
+    }
+
+    init(_ error: StorageError) { self.init(.storage, error.description) }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `pixelhook retry`, run as a process against a real spool.
+@Suite struct RetryCommandTests {
+    /// Fails (exit 3) the first time, when `marker` is absent, and creates it; appends a line
+    /// to `runs` on every run.
+    static let failsOnce = """
+        echo "$PIXELHOOK_DELIVERY" >> "$FIXTURE/runs"
+        [ -e "$FIXTURE/marker" ] && exit 0
+        touch "$FIXTURE/marker"
+        exit 3
+        """
+
+    @Test func aHandlerThatFailedOnceRunsAgainAndIsDoneThenNothingIsLeft() throws {
+        let fixture = try CommandFixture()
+        try fixture.handler("default", Self.failsOnce)
+        let handled = try fixture.run(["handle"], stdin: CommandFixture.payload())
+        #expect(handled.status == 1, "\(handled)")
+        #expect(fixture.lineCount("runs") == 1)
+
+        let dryRun = try fixture.run(["retry", "--dry-run"])
+        #expect(dryRun.status == 0)
+        #expect(dryRun.stdout == "would run p1/u1/build.approved (now failed (exit 3))\n")
+        #expect(fixture.lineCount("runs") == 1, "a dry run runs nothing")
+
+        let retried = try fixture.run(["retry"])
+        #expect(retried.status == 0, "\(retried)")
+        #expect(retried.stdout == "p1/u1/build.approved: done (was failed (exit 3))\n")
+        #expect(retried.stderr.isEmpty)
+        #expect(fixture.lineCount("runs") == 2)
+        #expect(fixture.read("spool/deliveries/p1/u1/build.approved.result")?.contains(#""state":"done""#) == true)
+
+        let again = try fixture.run(["retry"])
+        #expect(again.status == 0)
+        #expect(again.stdout.isEmpty, "nothing to retry: silent for cron")
+        #expect(fixture.lineCount("runs") == 2)
+    }
+
+    @Test func exit75AndTimeoutsAreRetriedButDoneIsNot() throws {
+        let fixture = try CommandFixture()
+        fixture.settings["PIXELHOOK_HANDLER_TIMEOUT"] = "1"
+        try fixture.handler("build.uploaded", #"[ -e "$FIXTURE/fixed" ] || exit 75"#)
+        try fixture.handler("build.downloading", #"[ -e "$FIXTURE/fixed" ] || sleep 10"#)
+        try fixture.handler("build.extracting", #"echo "$PIXELHOOK_EVENT" >> "$FIXTURE/runs""#)
+        for event in ["build.uploaded", "build.downloading", "build.extracting"] {
+            _ = try fixture.run(["handle"], stdin: CommandFixture.payload(event: event))
+        }
+        #expect(fixture.lineCount("runs") == 1)
+        FileManager.default.createFile(atPath: fixture.directory + "/fixed", contents: nil)
+        let retried = try fixture.run(["retry"])
+        #expect(retried.stdout == """
+            p1/u1/build.uploaded: done (was retry (exit 75))
+            p1/u1/build.downloading: done (was timeout (stopped after 1 s))
+
+            """, "\(retried)")
+        #expect(fixture.lineCount("runs") == 1, "a done delivery is not run again")
+    }
+
+    @Test(arguments: ["handle", "run-queue"])
+    func aHandlerKilledWithItsSupervisorRunsAgain(supervisor: String) throws {
+        let fixture = try CommandFixture()
+        // First run: note its pid, then hang until killed. Second run: done at once.
+        try fixture.handler("default", """
+            echo run >> "$FIXTURE/runs"
+            [ -e "$FIXTURE/marker" ] && exit 0
+            touch "$FIXTURE/marker"
+            echo $$ > "$FIXTURE/handler.pid"
+            exec sleep 60
+            """)
+        let process: CommandFixture.Started
+        if supervisor == "handle" {
+            process = try fixture.start(["handle"], stdin: CommandFixture.payload())
+        } else {
+            let id = try fixture.store()
+            process = try fixture.start(["run-queue", id])
+        }
+        #expect(fixture.eventually { fixture.read("handler.pid")?.hasSuffix("\n") == true })
+        let handler = try #require(pid_t(fixture.read("handler.pid")!.trimmingCharacters(in: .whitespacesAndNewlines)))
+        // The handler leads its own process group (SPEC: stopped with its whole group).
+        #expect(kill(-handler, SIGKILL) == 0)
+        #expect(kill(process.pid, SIGKILL) == 0)
+        #expect(fixture.wait(process).status == nil, "killed by the signal")
+
+        #expect(!fixture.exists("spool/deliveries/p1/u1/build.approved.result"), "the runner died before writing a result")
+        let retried = try fixture.run(["retry"])
+        #expect(retried.status == 0, "\(retried)")
+        #expect(retried.stdout == "p1/u1/build.approved: done (was never finished)\n")
+        #expect(fixture.lineCount("runs") == 2)
+    }
+
+    @Test func twoRetriesAtOnceRunADeliveryExactlyOnce() throws {
+        let fixture = try CommandFixture()
+        // Slow enough that the two retries overlap.
+        try fixture.handler("default", """
+            echo "$PIXELHOOK_DELIVERY" >> "$FIXTURE/runs"
+            [ -e "$FIXTURE/marker" ] || { touch "$FIXTURE/marker"; exit 3; }
+            sleep 1
+            """)
+        _ = try fixture.run(["handle"], stdin: CommandFixture.payload())
+        #expect(fixture.lineCount("runs") == 1)
+
+        let first = try fixture.start(["retry"])
+        let second = try fixture.start(["retry"])
+        let outcomes = [fixture.wait(first), fixture.wait(second)]
+        #expect(outcomes.allSatisfy { $0.status == 0 }, "\(outcomes)")
+        #expect(fixture.lineCount("runs") == 2, "ran once more, not twice: \(fixture.read("runs") ?? "")")
+        let said = outcomes.map(\.stdout).sorted()
+        #expect(said.contains("p1/u1/build.approved: done (was failed (exit 3))\n"), "\(said)")
+    }
+
+    @Test func aBuildWhoseHandlersAreRunningIsLeftForTheNextRetry() throws {
+        let fixture = try CommandFixture()
+        try fixture.handler("default", "exit 3")
+        _ = try fixture.run(["handle"], stdin: CommandFixture.payload())
+        let lock = open(fixture.spool + "/deliveries/p1/u1/.lock", O_RDWR)
+        #expect(lock >= 0)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX) == 0)
+        let retried = try fixture.run(["retry"])
+        #expect(retried.status == 0)
+        #expect(retried.stdout == "skipped p1/u1: its handlers are running now; the next retry will see it\n")
+    }
+
+    @Test func anotherRetryHoldingTheSpoolLockMeansNothingIsDone() throws {
+        let fixture = try CommandFixture()
+        try fixture.handler("default", "exit 3")
+        _ = try fixture.run(["handle"], stdin: CommandFixture.payload())
+        let lock = open(fixture.spool + "/retry.lock", O_RDWR | O_CREAT, 0o600)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX) == 0)
+        let retried = try fixture.run(["retry"])
+        #expect(retried.status == 0)
+        #expect(retried.stdout.hasPrefix("another retry is running"))
+        #expect(fixture.read("spool/deliveries/p1/u1/build.approved.result")?.contains(#""exitCode":3"#) == true)
+    }
+}
