@@ -7,13 +7,22 @@ import PixelhookCore
 /// lines from concurrent processes never interleave. Not synced: it is a log, not a promise.
 public struct RequestLog: Sendable {
     public let path: String
+    private let spool: Spool
 
-    public init(spool: Spool) { path = spool.requestLog }
+    public init(spool: Spool) {
+        self.spool = spool
+        path = spool.requestLog
+    }
 
     /// Returns false if the line could not be written; the request's answer does not change.
     @discardableResult
     public func append(_ record: RequestRecord) -> Bool {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        var fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0, errno == ENOENT {
+            // A refusal can be the first request a new spool sees: create it, then log.
+            guard (try? spool.prepare()) != nil else { return false }
+            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        }
         guard fd >= 0 else { return false }
         defer { close(fd) }
         let line = Array(record.line.utf8)

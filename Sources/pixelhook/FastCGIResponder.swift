@@ -14,6 +14,8 @@ import Synchronization
 /// 0. A worker that loses the race for a connection gets EAGAIN from libfcgi and polls again.
 enum FastCGIResponder {
     static let stopRequested = Atomic<Bool>(false)
+    /// How long one read or write on a FastCGI connection may block.
+    static let connectionTimeoutSeconds = 30
 
     /// - Parameter socketPath: the unix socket file this process created, removed on SIGTERM.
     static func serve(listener: Int32, workers: Int, socketPath: String? = nil) -> Int32 {
@@ -25,6 +27,13 @@ enum FastCGIResponder {
         signal(SIGINT) { _ in FastCGIResponder.stopRequested.store(true, ordering: .relaxed) }
         let flags = fcntl(listener, F_GETFL)
         _ = fcntl(listener, F_SETFL, flags | O_NONBLOCK)
+        // TCP connections inherit these from the listener, so a client that stalls mid-record
+        // frees its worker (and a pending SIGTERM) after the timeout. Unix-socket connections
+        // do not inherit them and libfcgi reads the request before handing us the descriptor:
+        // there, only local users who can open the socket can stall a worker (README).
+        var timeout = timeval(tv_sec: FastCGIResponder.connectionTimeoutSeconds, tv_usec: 0)
+        setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(listener, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
 
         let gateway = FastCGIGateway(listener: listener, processEnvironment: ProcessEnvironment.current())
         let threads = (0..<max(1, workers)).map { _ in WorkerThread.start { acceptLoop(gateway) } }
