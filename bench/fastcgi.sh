@@ -125,7 +125,8 @@ PY
 
 TARGETS=("ceiling|ceiling|post.lua" "floor|C floor (libfcgi, 2 procs)|post.lua"
          "pixelhook|pixelhook dup|post.lua" "pixelhook|pixelhook new (store+fsync+handler true)|post-unique.lua")
-declare -A RESULTS
+RESULTS=$RUN/results.txt   # one line per run: LABEL|CONCURRENCY|rps p50 p99 non2xx errors
+: > "$RESULTS"
 echo "== warm-up" >&2
 for entry in "${TARGETS[@]}"; do
     IFS='|' read -r path label lua <<<"$entry"
@@ -135,8 +136,8 @@ for rep in $(seq "$REPS"); do
     for entry in "${TARGETS[@]}"; do
         IFS='|' read -r path label lua <<<"$entry"
         echo "== round $rep: $label" >&2
-        RESULTS["$label|c1"]+="$(measure "$path" "$lua" 1 1 "$DUR1");"
-        RESULTS["$label|c16"]+="$(measure "$path" "$lua" 2 16 "$DUR");"
+        echo "$label|c1|$(measure "$path" "$lua" 1 1 "$DUR1")" >> "$RESULTS"
+        echo "$label|c16|$(measure "$path" "$lua" 2 16 "$DUR")" >> "$RESULTS"
     done
 done
 
@@ -155,16 +156,17 @@ rss_after=$(rss_kb "$RESPONDER")
     echo "versions: $(nginx -v 2>&1 | sed 's/.*: //'), libfcgi $(dpkg-query -W -f='${Version}' libfcgi-dev 2>/dev/null), pixelhook workers: default"
     echo "knobs: REPS=$REPS DUR=$DUR DUR1=$DUR1"
     echo
-    python3 - "$REPS" <<PY
+    python3 - "$RESULTS" <<'PY'
 import statistics, sys
-results = {}
-$(for key in "${!RESULTS[@]}"; do printf 'results[%q] = %q\n' "$key" "${RESULTS[$key]}"; done | sed "s/^results\[\(.*\)\] = \(.*\)$/results['\1'] = '\2'/")
-labels = ["ceiling", "C floor (libfcgi, 2 procs)", "pixelhook dup", "pixelhook new (store+fsync+handler true)"]
-def med(label, conc):
-    runs = [r.split() for r in results[f"{label}|{conc}"].strip(";").split(";")]
-    cols = list(zip(*[[float(x) for x in run] for run in runs]))
-    return [statistics.median(c) for c in cols]
-floor = {c: med("C floor (libfcgi, 2 procs)", c)[0] for c in ("c1", "c16")}
+runs = {}
+for line in open(sys.argv[1]):
+    label, concurrency, values = line.rstrip("\n").split("|")
+    runs.setdefault((label, concurrency), []).append([float(x) for x in values.split()])
+def med(label, concurrency):
+    return [statistics.median(column) for column in zip(*runs[(label, concurrency)])]
+labels = list(dict.fromkeys(label for label, _ in runs))
+floor_label = next(label for label in labels if label.startswith("C floor"))
+floor = {c: med(floor_label, c)[0] for c in ("c1", "c16")}
 print("| target | req/s c1 | p50 c1 ms | p99 c1 ms | req/s c16 | p50 c16 ms | p99 c16 ms | non-2xx/errors | c1 ÷ floor | c16 ÷ floor |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for label in labels:
