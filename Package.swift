@@ -59,6 +59,8 @@ let package = Package(
             resources: []
         ),
         .testTarget(name: "CommandTests", dependencies: ["pixelhook", "PixelhookCore", "PixelhookRuntime"]),
+        // `send`, `simulate` and the example handlers, run as processes against local HTTP servers.
+        .testTarget(name: "ClientTests", dependencies: ["pixelhook", "PixelhookCore"]),
     ]
 )
 
