@@ -11,7 +11,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Pure request logic: envelope, validation, settings, the decision for one request.
@@ -40,8 +39,6 @@ let package = Package(
                 "PixelhookRuntime",
                 "CFastCGI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                // `send` and `simulate` only; nothing of it runs on the CGI start.
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(

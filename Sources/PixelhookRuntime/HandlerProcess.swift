@@ -10,6 +10,8 @@ import SystemPackage
 /// the whole group gets TERM then KILL, and output kept up to a cap.
 public struct HandlerProcess {
     public var executable: String
+    /// Arguments after argv[0] (handlers get none; `send` runs curl with some).
+    public var arguments: [String] = []
     public var payloadPath: String
     public var environment: [String: String]
     public var workingDirectory: String
@@ -18,6 +20,16 @@ public struct HandlerProcess {
     public var outputCap = 64 * 1024
     /// Between TERM and KILL, at the deadline and for leftovers after the handler exits.
     public var killGraceSeconds = 2.0
+
+    public init(executable: String, arguments: [String] = [], payloadPath: String, environment: [String: String],
+                workingDirectory: String, timeoutSeconds: Double) {
+        self.executable = executable
+        self.arguments = arguments
+        self.payloadPath = payloadPath
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.timeoutSeconds = timeoutSeconds
+    }
 
     public struct Outcome: Sendable {
         public var exitCode: Int?
@@ -38,7 +50,7 @@ public struct HandlerProcess {
         defer { close(reader) }
 
         var pid: pid_t = 0
-        let spawnError = withCStrings([executable]) { argv in
+        let spawnError = withCStrings([executable] + arguments) { argv in
             withCStrings(environment.map { "\($0.key)=\($0.value)" }.sorted()) { envp in
                 pixelhook_spawn_handler(&pid, executable, argv, envp, stdin.rawValue, pipeEnds[1], workingDirectory)
             }
