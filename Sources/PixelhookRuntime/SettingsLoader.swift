@@ -41,9 +41,12 @@ public enum SettingsLoader {
 
 /// The process environment as a dictionary, without Foundation's `ProcessInfo`.
 public enum ProcessEnvironment {
-    public static func current() -> [String: String] {
+    public static func current() -> [String: String] { dictionary(environ) }
+
+    /// `NAME=VALUE` entries of a NULL-terminated C array (`environ`, FastCGI parameters).
+    public static func dictionary(_ entries: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {
         var variables: [String: String] = [:]
-        var pointer = environ
+        guard var pointer = entries else { return variables }
         while let entry = pointer.pointee {
             let text = String(cString: entry)
             if let equals = text.firstIndex(of: "=") {

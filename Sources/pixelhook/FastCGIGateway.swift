@@ -15,7 +15,7 @@ struct FastCGIGateway: @unchecked Sendable {
     /// Serves one accepted request on `request`, then finishes it (nginx sees the end) and only
     /// then hands the handlers to a detached runner.
     func serve(_ request: inout FCGX_Request) {
-        let parameters = FastCGIGateway.parameters(request.envp)
+        let parameters = ProcessEnvironment.dictionary(request.envp)
         let head = RequestHead(metaVariables: parameters)
         let overrides = parameters.filter { $0.key.hasPrefix("PIXELHOOK_") }
         let receiver = Receiver(settings: SettingsLoader.load(environment: processEnvironment, overrides: overrides))
@@ -29,36 +29,11 @@ struct FastCGIGateway: @unchecked Sendable {
         if let followUp = reception.followUp { _ = DetachedQueueRunner.start(followUp) }
     }
 
-    static func parameters(_ envp: FCGX_ParamArray?) -> [String: String] {
-        var parameters: [String: String] = [:]
-        guard var pointer = envp else { return parameters }
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                parameters[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return parameters
-    }
-
-    /// Same contract as `StandardInput.readBody`: exactly Content-Length bytes when given.
+    /// The body from libfcgi's input stream (see `RequestBody.read`).
     static func readBody(_ stream: UnsafeMutablePointer<FCGX_Stream>?, contentLength: Int?, limit: Int) throws(ReceiveError) -> [UInt8] {
-        let want = min(contentLength ?? (limit + 1), limit + 1)
-        var body = [UInt8](repeating: 0, count: want)
-        var filled = 0
-        while filled < want {
-            let count = body.withUnsafeMutableBytes { buffer in
-                FCGX_GetStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self) + filled, Int32(want - filled), stream)
-            }
-            if count <= 0 { break }
-            filled += Int(count)
+        try RequestBody.read(contentLength: contentLength, limit: limit) { buffer, count in
+            Int(FCGX_GetStr(buffer.assumingMemoryBound(to: CChar.self), Int32(count), stream))
         }
-        if let contentLength, filled < min(contentLength, limit + 1) {
-            throw ReceiveError(.invalidPayload, "body ended after \(filled) of \(contentLength) bytes (Content-Length)")
-        }
-        body.removeSubrange(filled...)
-        return body
     }
 
     /// A client gone mid-response is not our failure: the write error is dropped.

@@ -4,23 +4,15 @@ import Glibc
 import PixelhookCore
 
 enum StandardInput {
-    /// Reads the request body: exactly `contentLength` bytes when given (a shorter stream is a
-    /// truncated request), else until EOF; never more than `limit + 1` bytes.
+    /// Reads the CGI request body from stdin (see `RequestBody.read`).
     static func readBody(contentLength: Int?, limit: Int, fd: Int32 = 0) throws(ReceiveError) -> [UInt8] {
-        let want = min(contentLength ?? (limit + 1), limit + 1)
-        var body = [UInt8](repeating: 0, count: want)
-        var filled = 0
-        while filled < want {
-            let count = body.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, want - filled) }
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { break }
-            filled += count
+        try RequestBody.read(contentLength: contentLength, limit: limit) { buffer, count in
+            while true {
+                let got = read(fd, buffer, count)
+                if got < 0, errno == EINTR { continue }
+                return got
+            }
         }
-        if let contentLength, filled < min(contentLength, limit + 1) {
-            throw ReceiveError(.invalidPayload, "body ended after \(filled) of \(contentLength) bytes (Content-Length)")
-        }
-        body.removeSubrange(filled...)
-        return body
     }
 }
 
