@@ -9,15 +9,14 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Pure request logic: envelope, validation, settings, the decision for one request.
-        .target(
-            name: "PixelhookCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
-        ),
+        .target(name: "PixelhookCore", dependencies: ["COpenSSLHash"]),
+        // SHA-256 for ids that cannot be path segments (libcrypto; swift-crypto would compile
+        // BoringSSL into every build for one hash function).
+        .systemLibrary(name: "COpenSSLHash", providers: [.apt(["libssl-dev"])]),
         // O_TMPFILE, waitid(WNOWAIT), posix_spawn with a process group: what Glibc does not import.
         .target(name: "CPosix"),
         // The only code that touches the disk and processes: spool, request log, handler runs.

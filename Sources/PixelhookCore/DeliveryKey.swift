@@ -1,4 +1,4 @@
-import Crypto
+import COpenSSLHash
 
 /// Where one delivery lives in the spool, and the dedup key it stands for.
 ///
@@ -44,6 +44,16 @@ public struct DeliveryKey: Sendable, Hashable {
         isReadable(id) ? id : "~" + sha256Hex(Array(id.utf8))
     }
 
+    /// Whether `text` is a build or project segment `segment(_:)` produces (or `noUpload`):
+    /// the only names read back from the spool's lists.
+    public static func isSegment(_ text: some StringProtocol) -> Bool {
+        let id = String(text)
+        if id == noUpload || isReadable(id) { return true }
+        let hash = id.utf8.dropFirst()
+        return id.utf8.first == UInt8(ascii: "~") && hash.count == 64
+            && hash.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+    }
+
     static func isReadable(_ id: String) -> Bool {
         let bytes = Array(id.utf8)
         guard let first = bytes.first, bytes.count <= 64, isAlphanumeric(first) else { return false }
@@ -57,10 +67,17 @@ public struct DeliveryKey: Sendable, Hashable {
     }
 
     public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        // SHA256_Init/Update/Final, not the one-call SHA256(): in OpenSSL 3 that one goes
+        // through EVP and drags the provider machinery into the static binary.
+        var context = SHA256_CTX()
+        SHA256_Init(&context)
+        bytes.withUnsafeBytes { _ = SHA256_Update(&context, $0.baseAddress, $0.count) }
+        digest.withUnsafeMutableBufferPointer { _ = SHA256_Final($0.baseAddress, &context) }
         let table = Array("0123456789abcdef".utf8)
         var hex: [UInt8] = []
         hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: bytes) {
+        for byte in digest {
             hex.append(table[Int(byte >> 4)])
             hex.append(table[Int(byte & 0x0F)])
         }

@@ -4,17 +4,43 @@ import Glibc
 import CPosix
 import PixelhookCore
 
-/// Starts `pixelhook run-queue` for a build as a process of its own (new session, stdio on
-/// /dev/null), so the request's process can exit, or go on serving, at once: the web server
-/// sees the response end whatever the handler does. The runner exits when the build's queue is
-/// empty, so nothing outlives the handler.
+/// Runs handlers after the response, in `pixelhook run-queue` processes of their own (new
+/// session, stdio on /dev/null), so the request's process can exit, or go on serving, at once:
+/// the web server sees the response end whatever the handler does.
+///
+/// Runners are a pool without a daemon: at most `PIXELHOOK_MAX_HANDLERS` of them, each holding
+/// a runner slot, each claiming builds from `SPOOL/pending/` and draining them until the list
+/// is empty, then exiting. A gateway starts a runner only when a runner slot is free, so a
+/// burst of deliveries costs a few runner processes, not one per delivery.
+///
+/// Why nothing is missed: the receiver lists the build *before* probing the slots, and a
+/// runner looks at the list again *after* giving its slot back. If the receiver found every
+/// slot held, some runner released its slot after that probe and so sees the entry.
 public enum DetachedQueueRunner {
     /// The hidden subcommand the runner is started as; `pixelhook` must provide it.
     public static let subcommand = "run-queue"
 
-    public static func start(_ followUp: Receiver.FollowUp, executable: String = "/proc/self/exe") -> Int32 {
-        let argv = ["pixelhook", subcommand, followUp.key.id]
-        let environment = followUp.settings.variables.map { "\($0.key)=\($0.value)" }
+    /// Called by a gateway once the response is out: starts a runner if one may start.
+    /// Returns the `posix_spawn` error (0: started or not needed).
+    @discardableResult
+    public static func wake(_ followUp: Receiver.FollowUp, executable: String = "/proc/self/exe") -> Int32 {
+        let spool = Spool(root: followUp.settings.spool)
+        let runners = HandlerSlots.runners(spool: spool, count: followUp.settings.maxHandlers)
+        do {
+            guard let probe = try runners.tryAcquire() else {
+                return 0  // every runner slot is held: those runners will find the build listed
+            }
+            probe.release()
+        } catch {
+            // Slots unreadable (a spool from an older pixelhook): the runner prepares the spool.
+        }
+        return start(settings: followUp.settings, executable: executable)
+    }
+
+    /// Starts one runner process with the settings as its environment.
+    public static func start(settings: Settings, executable: String = "/proc/self/exe") -> Int32 {
+        let argv = ["pixelhook", subcommand]
+        let environment = settings.variables.map { "\($0.key)=\($0.value)" }
             + ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"]
         var pid: pid_t = 0
         return withCStrings(argv) { argv in
@@ -24,8 +50,37 @@ public enum DetachedQueueRunner {
         }
     }
 
-    /// Parses the `PROJECT/BUILD/EVENT` id a runner was started with; nil if it could escape
-    /// the spool (only segments `DeliveryKey` produces are accepted).
+    /// The runner's life: take a runner slot, drain every listed build, give the slot back,
+    /// and stop once the list is empty after that. Returns how many handlers it ran.
+    @discardableResult
+    public static func runPending(settings: Settings) throws(StorageError) -> Int {
+        let spool = Spool(root: settings.spool)
+        try spool.prepare()
+        let pending = PendingBuilds(spool: spool)
+        let runners = HandlerSlots.runners(spool: spool, count: settings.maxHandlers)
+        var ran = 0
+        // Rounds that claimed nothing: an entry no runner can remove must not keep one spinning.
+        var idleRounds = 0
+        repeat {
+            guard let slot = try runners.tryAcquire() else { break }
+            var claimed = true
+            while claimed {
+                claimed = false
+                for build in pending.listed(rotatedBy: slot.index * 7919) where pending.claim(build) {
+                    claimed = true
+                    // A build that cannot be run now (its directory unreadable) stays for `retry`.
+                    ran += (try? BuildQueue(settings: settings, build: build).drain().count) ?? 0
+                }
+                if claimed { idleRounds = 0 }
+            }
+            slot.release()
+            idleRounds += 1
+        } while idleRounds < 3 && !pending.isEmpty
+        return ran
+    }
+
+    /// Parses the `PROJECT/BUILD/EVENT` id of a delivery; nil if it could escape the spool
+    /// (only segments `DeliveryKey` produces are accepted).
     public static func key(fromID id: String) -> DeliveryKey? {
         let parts = id.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") && !$0.contains("\0") }) else { return nil }

@@ -3,17 +3,27 @@ import Glibc
 #endif
 import SystemPackage
 
-/// The host-wide cap on running handlers (`PIXELHOOK_MAX_HANDLERS`), across every process.
+/// A host-wide cap held as `flock`s on numbered files, across every process: `SPOOL/slots/N`
+/// caps running handlers (`PIXELHOOK_MAX_HANDLERS`), `SPOOL/runners/N` caps queue runners.
 ///
-/// Slot N is the file `SPOOL/slots/N`; holding its `flock` is holding the slot. The kernel drops
-/// the lock when the holder dies, so a crash never leaks a slot and no daemon keeps count.
+/// Holding slot N's lock is holding the slot. The kernel drops the lock when the holder dies,
+/// so a crash never leaks a slot and no daemon keeps count.
 public struct HandlerSlots: Sendable {
     public let directory: String
     public let count: Int
 
     public init(spool: Spool, count: Int) {
-        directory = spool.slots
-        self.count = count
+        self.init(directory: spool.slots, count: count)
+    }
+
+    public init(directory: String, count: Int) {
+        self.directory = directory
+        self.count = max(1, count)
+    }
+
+    /// The runners' slots: as many runners as handlers may run at once.
+    public static func runners(spool: Spool, count: Int) -> HandlerSlots {
+        HandlerSlots(directory: spool.runners, count: count)
     }
 
     /// A held slot; closing the descriptor (or dying) releases it.
@@ -27,19 +37,33 @@ public struct HandlerSlots: Sendable {
     /// Waits until a slot is free, polling with a short backoff (a blocking lock on one slot
     /// would wait for that slot while another is free).
     public func acquire() throws(StorageError) -> Slot {
-        var pause = 0.005
+        var pause = 0.002
         while true {
-            for index in 0..<count {
-                let path = "\(directory)/\(index)"
-                let fd = try attempt("open", path) {
-                    try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
-                }
-                let held = try attempt("lock", path) { try Syscalls.lock(fd, wait: false) }
-                if held { return Slot(index: index, fd: fd) }
-                try? fd.close()
-            }
+            if let slot = try tryAcquire() { return slot }
             Syscalls.sleep(seconds: pause)
-            pause = min(pause * 2, 0.2)
+            pause = min(pause * 2, 0.05)
         }
+    }
+
+    /// A free slot, or nil at once when every slot is held.
+    public func tryAcquire(startingAt first: Int = 0) throws(StorageError) -> Slot? {
+        for step in 0..<count {
+            let index = (first + step) % count
+            let path = "\(directory)/\(index)"
+            let fd = try attempt("open", path) {
+                try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
+            }
+            let held = try attempt("lock", path) { try Syscalls.lock(fd, wait: false) }
+            if held { return Slot(index: index, fd: fd) }
+            try? fd.close()
+        }
+        return nil
+    }
+
+    /// Whether some slot is free right now (probed by locking it and letting go at once).
+    public var hasFree: Bool {
+        guard let slot = try? tryAcquire() else { return false }
+        slot.release()
+        return true
     }
 }

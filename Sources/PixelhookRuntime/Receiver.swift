@@ -10,7 +10,8 @@ public struct Receiver: Sendable {
 
     public init(settings: Result<Settings, SettingsError>) { self.settings = settings }
 
-    /// What to do after the response: drain the queue of one build.
+    /// What to do after the response: have a runner drain the build's queue (it is listed in
+    /// `SPOOL/pending/` already).
     public struct FollowUp: Sendable, Equatable {
         public let settings: Settings
         public let key: DeliveryKey
@@ -83,6 +84,8 @@ public struct Receiver: Sendable {
             case .duplicate:
                 return finish(Reply.accepted(event: delivery.envelope.event, duplicate: true), "duplicate")
             case .stored:
+                // Listed before the answer: a crash after it still leaves the build for the next runner.
+                PendingBuilds(spool: Spool(root: settings.spool)).mark(delivery.key.buildID)
                 return finish(Reply.accepted(event: delivery.envelope.event, duplicate: false), "stored",
                               followUp: FollowUp(settings: settings, key: delivery.key))
             }

@@ -44,13 +44,19 @@ public enum ProcessEnvironment {
     public static func current() -> [String: String] { dictionary(environ) }
 
     /// `NAME=VALUE` entries of a NULL-terminated C array (`environ`, FastCGI parameters).
+    /// Split on the bytes, not on `Character`s: this runs on every CGI start.
     public static func dictionary(_ entries: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {
         var variables: [String: String] = [:]
         guard var pointer = entries else { return variables }
+        variables.reserveCapacity(64)
         while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { start in
+                let text = UnsafeBufferPointer(start: start, count: length)
+                if let equals = text.firstIndex(of: UInt8(ascii: "=")) {
+                    variables[String(decoding: text[..<equals], as: UTF8.self)] =
+                        String(decoding: text[(equals + 1)...], as: UTF8.self)
+                }
             }
             pointer += 1
         }

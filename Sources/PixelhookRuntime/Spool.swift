@@ -10,6 +10,8 @@ import CPosix
 /// ```
 /// SPOOL/requests.log                          one JSON line per request
 /// SPOOL/slots/N                               flock'd while a handler runs (global cap)
+/// SPOOL/runners/N                             flock'd while a queue runner is active
+/// SPOOL/pending/PROJECT:BUILD                 builds with deliveries no runner has claimed yet
 /// SPOOL/deliveries/PROJECT/BUILD/.lock        flock'd while this build's handlers run
 /// SPOOL/deliveries/PROJECT/BUILD/.arrivals    event names in arrival order, one a line
 /// SPOOL/deliveries/PROJECT/BUILD/EVENT.json   the raw body; its existence is the dedup marker
@@ -23,6 +25,8 @@ public struct Spool: Sendable {
 
     public var deliveries: String { root + "/deliveries" }
     public var slots: String { root + "/slots" }
+    public var runners: String { root + "/runners" }
+    public var pending: String { root + "/pending" }
     public var requestLog: String { root + "/requests.log" }
 
     public func buildDirectory(_ key: DeliveryKey) -> String { "\(deliveries)/\(key.project)/\(key.build)" }
@@ -30,7 +34,7 @@ public struct Spool: Sendable {
 
     /// Creates the spool (mode 0700) and its fixed subdirectories if missing.
     public func prepare() throws(StorageError) {
-        for directory in [root, deliveries, slots] {
+        for directory in [root, deliveries, slots, runners, pending] {
             _ = try attempt("create", directory) { try Syscalls.makeDirectory(directory) }
         }
     }
@@ -42,7 +46,7 @@ public struct Spool: Sendable {
         } catch {
             return error.description
         }
-        for directory in [deliveries, slots] where access(directory, W_OK) != 0 {
+        for directory in [deliveries, slots, runners, pending] where access(directory, W_OK) != 0 {
             return StorageError("write to", directory, Errno(rawValue: errno)).description
         }
         return nil
@@ -61,7 +65,16 @@ public struct Spool: Sendable {
     /// there first: a duplicate. The build directory is synced before either answer, so a 200
     /// never acknowledges an entry that a power cut could take back.
     public func store(_ delivery: Delivery) throws(StorageError) -> StoreOutcome {
-        let buildDirectory = try makeBuildDirectory(delivery.key)
+        do {
+            return try storeOnce(delivery)
+        } catch where error.errno == .noSuchFileOrDirectory {
+            // `gc` removed the build directory between our look and our write: make it again.
+            return try storeOnce(delivery)
+        }
+    }
+
+    private func storeOnce(_ delivery: Delivery) throws(StorageError) -> StoreOutcome {
+        let (buildDirectory, newParents) = try makeBuildDirectory(delivery.key)
         let payload = payloadPath(delivery.key)
         let outcome: StoreOutcome
         if Syscalls.exists(payload) {
@@ -70,7 +83,11 @@ public struct Spool: Sendable {
             try noteArrival(delivery.key, in: buildDirectory)
             outcome = try writeNew(delivery.body, at: payload, in: buildDirectory)
         }
-        try attempt("sync", buildDirectory) { try Syscalls.syncDirectory(buildDirectory) }
+        // Innermost first: on a journalling filesystem the payload's own sync has usually
+        // committed the new directories already, so these cost a syscall, not a disk flush.
+        for directory in [buildDirectory] + newParents {
+            try attempt("sync", directory) { try Syscalls.syncDirectory(directory) }
+        }
         return outcome
     }
 
@@ -91,17 +108,19 @@ public struct Spool: Sendable {
         guard written == line.count else { throw StorageError("write", path, Errno(rawValue: errno)) }
     }
 
-    /// `deliveries/PROJECT/BUILD`, syncing each parent whose entries this call changed.
-    private func makeBuildDirectory(_ key: DeliveryKey) throws(StorageError) -> String {
+    /// `deliveries/PROJECT/BUILD`, and the directories whose entries this call changed (to be
+    /// synced, innermost first, once the payload is written).
+    private func makeBuildDirectory(_ key: DeliveryKey) throws(StorageError) -> (String, [String]) {
         let project = "\(deliveries)/\(key.project)"
         let build = "\(project)/\(key.build)"
-        if Syscalls.exists(build) { return build }
-        try prepare()
+        if Syscalls.exists(build) { return (build, []) }
+        if !Syscalls.exists(deliveries) { try prepare() }
+        var changed: [String] = []
         for (directory, parent) in [(project, deliveries), (build, project)] {
             let created = try attempt("create", directory) { try Syscalls.makeDirectory(directory) }
-            if created { try attempt("sync", parent) { try Syscalls.syncDirectory(parent) } }
+            if created { changed.insert(parent, at: 0) }
         }
-        return build
+        return (build, changed)
     }
 
     private func writeNew(_ body: [UInt8], at path: String, in directory: String) throws(StorageError) -> StoreOutcome {

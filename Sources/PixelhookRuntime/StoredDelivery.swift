@@ -42,8 +42,10 @@ public struct StoredDelivery: Sendable, Equatable {
         return info.st_mtim.tv_sec * 1000 + info.st_mtim.tv_nsec / 1_000_000
     }
 
-    /// Writes the result atomically and durably (temporary name, sync, rename): a result that
-    /// exists is whole, and one lost in a crash only means `retry` runs the handler again.
+    /// Writes the result atomically (temporary name, then rename): a result that exists is
+    /// whole after any process crash. It is not synced: after a power cut it may be missing or
+    /// empty, which only means `retry` runs the handler again (an unreadable result counts as
+    /// not done), and the runner's disk flushes stay off the handler's path.
     func record(_ result: HandlerResult) throws(StorageError) {
         let temporary = resultPath + ".tmp"
         let fd = try attempt("create", temporary) {
@@ -51,7 +53,6 @@ public struct StoredDelivery: Sendable, Equatable {
         }
         do {
             _ = try attempt("write", temporary) { try fd.writeAll(Array((result.json.description + "\n").utf8)) }
-            try attempt("sync", temporary) { try Syscalls.fdatasync(fd) }
             try? fd.close()
         } catch {
             try? fd.close()
@@ -61,6 +62,5 @@ public struct StoredDelivery: Sendable, Equatable {
         guard rename(temporary, resultPath) == 0 else {
             throw StorageError("rename", temporary, Errno(rawValue: errno))
         }
-        try attempt("sync", directory) { try Syscalls.syncDirectory(directory) }
     }
 }

@@ -24,7 +24,7 @@ enum CGIGateway {
         let sent = StandardOutput.write(reception.response.cgiBytes(includeBody: head.method != "HEAD"), to: 1)
         StandardOutput.detachStdio()
         if let followUp = reception.followUp {
-            let error = DetachedQueueRunner.start(followUp)
+            let error = DetachedQueueRunner.wake(followUp)
             // stderr is gone; the delivery is stored and `pixelhook retry` will run it.
             _ = error
         }

@@ -26,7 +26,7 @@ struct FastCGIGateway: @unchecked Sendable {
         if let alarm = reception.alarm { FastCGIGateway.put(Array((alarm + "\n").utf8), to: request.err) }
         FastCGIGateway.put(reception.response.cgiBytes(includeBody: head.method != "HEAD"), to: request.out)
         FCGX_Finish_r(&request)
-        if let followUp = reception.followUp { _ = DetachedQueueRunner.start(followUp) }
+        if let followUp = reception.followUp { _ = DetachedQueueRunner.wake(followUp) }
     }
 
     /// The body from libfcgi's input stream (see `RequestBody.read`).

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelhookCore
+
+/// `SPOOL/pending/`: one empty file `PROJECT:BUILD` per build that has stored deliveries its
+/// runners have not picked up yet. It is a to-do list, not a record: the payloads without a
+/// result are the truth (`retry` finds them without it), so nothing here is synced.
+///
+/// A receiver marks the build after storing a payload; a runner claims an entry by unlinking
+/// it (exactly one claimer succeeds) and only then drains the build, so a payload stored after
+/// the claim marks the build again and is never missed.
+public struct PendingBuilds: Sendable {
+    public let spool: Spool
+    public var directory: String { spool.pending }
+
+    public init(spool: Spool) { self.spool = spool }
+
+    /// ':' is in no segment `DeliveryKey` produces, so the name splits back unambiguously.
+    static let separator: Character = ":"
+
+    func path(_ build: BuildID) -> String { "\(directory)/\(build.project)\(PendingBuilds.separator)\(build.build)" }
+
+    /// Adds the build to the list; false if the entry could not be made (the delivery is
+    /// stored all the same and `retry` will run it).
+    @discardableResult
+    public func mark(_ build: BuildID) -> Bool {
+        var fd = open(path(build), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0, errno == ENOENT, (try? spool.prepare()) != nil {
+            // A spool made by an older pixelhook has no pending/ yet.
+            fd = open(path(build), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        }
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+
+    /// Takes the build off the list; false if another runner took it first.
+    public func claim(_ build: BuildID) -> Bool { unlink(path(build)) == 0 }
+
+    /// The builds listed now, starting at a different place for each runner so that several
+    /// runners reading the same list mostly claim different entries.
+    public func listed(rotatedBy offset: Int = 0) -> [BuildID] {
+        guard let entries = opendir(directory) else { return [] }
+        defer { closedir(entries) }
+        var builds: [BuildID] = []
+        while let entry = readdir(entries) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let parts = name.split(separator: PendingBuilds.separator, omittingEmptySubsequences: false)
+            guard parts.count == 2, let project = parts.first, let build = parts.last,
+                  DeliveryKey.isSegment(project), DeliveryKey.isSegment(build) else { continue }
+            builds.append(BuildID(project: String(project), build: String(build)))
+        }
+        guard !builds.isEmpty else { return [] }
+        let start = offset % builds.count
+        return Array(builds[start...] + builds[..<start])
+    }
+
+    public var isEmpty: Bool { listed().isEmpty }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import PixelhookCore
+@testable import PixelhookRuntime
+
+/// `SPOOL/pending/` and the runner loop that drains it (`DetachedQueueRunner.runPending`).
+@Suite struct RunnerPoolTests {
+    @Test func aBuildIsListedOnceAndClaimedByOneRunnerOnly() throws {
+        let scratch = try Scratch()
+        let spool = Spool(root: scratch.spool)
+        let pending = PendingBuilds(spool: spool)
+        let build = BuildID(project: "p1", build: "u1")
+        #expect(pending.mark(build), "creates pending/ in a spool that has none yet")
+        #expect(pending.mark(build))
+        #expect(pending.listed() == [build])
+        #expect(pending.claim(build))
+        #expect(!pending.claim(build), "a second claimer loses")
+        #expect(pending.isEmpty)
+    }
+
+    @Test func namesThatAreNotSpoolSegmentsAreNotListed() throws {
+        let scratch = try Scratch()
+        let spool = Spool(root: scratch.spool)
+        try spool.prepare()
+        for name in ["p1:u1", "p1", "a:b:c", ".x:u1", "p1:..", "p1:~abc", "p1:~none"] {
+            _ = FileManager.default.createFile(atPath: spool.pending + "/" + name, contents: nil)
+        }
+        let listed = Set(PendingBuilds(spool: spool).listed().map(\.description))
+        #expect(listed == ["p1/u1", "p1/~none"])
+    }
+
+    @Test func listingStartsWhereTheRunnerSlotSays() throws {
+        let scratch = try Scratch()
+        let pending = PendingBuilds(spool: Spool(root: scratch.spool))
+        for name in ["a", "b", "c"] { pending.mark(BuildID(project: "p1", build: name)) }
+        let first = pending.listed(rotatedBy: 0)
+        let rotated = pending.listed(rotatedBy: 1)
+        #expect(Set(first) == Set(rotated))
+        #expect(Array(first.dropFirst()) + [first[0]] == rotated)
+    }
+
+    @Test func aRunnerDrainsEveryListedBuildInOrderThenStops() throws {
+        let scratch = try Scratch()
+        try scratch.handler("default", #"echo "$PIXELHOOK_DELIVERY" >> ../runs"#)
+        let settings = scratch.settings(maxHandlers: 2)
+        let spool = Spool(root: settings.spool)
+        let bodies = [payload(event: "build.uploaded", uploadId: "u1"), payload(event: "build.approved", uploadId: "u1"),
+                      payload(event: "build.uploaded", uploadId: "u2")]
+        for body in bodies {
+            let stored = try delivery(body)
+            #expect(try spool.store(stored) == .stored)
+            PendingBuilds(spool: spool).mark(stored.key.buildID)
+        }
+        #expect(try DetachedQueueRunner.runPending(settings: settings) == 3)
+        let runs = scratch.read("runs")?.split(separator: "\n").map(String.init) ?? []
+        #expect(runs.sorted() == ["p1/u1/build.approved", "p1/u1/build.uploaded", "p1/u2/build.uploaded"])
+        #expect(runs.firstIndex(of: "p1/u1/build.uploaded")! < runs.firstIndex(of: "p1/u1/build.approved")!,
+                "a build's handlers run in arrival order")
+        #expect(PendingBuilds(spool: spool).isEmpty)
+        #expect(try DetachedQueueRunner.runPending(settings: settings) == 0, "nothing left: the next runner stops at once")
+    }
+
+    @Test func withEveryRunnerSlotHeldARunnerLeavesTheListToTheirHolders() throws {
+        let scratch = try Scratch()
+        try scratch.handler("default", #"echo "$PIXELHOOK_DELIVERY" >> ../runs"#)
+        let settings = scratch.settings(maxHandlers: 2)
+        let spool = Spool(root: settings.spool)
+        let stored = try delivery(payload())
+        _ = try spool.store(stored)
+        PendingBuilds(spool: spool).mark(stored.key.buildID)
+        let runners = HandlerSlots.runners(spool: spool, count: 2)
+        // Slots are ~Copyable, which #require does not take.
+        guard let first = try runners.tryAcquire(), let second = try runners.tryAcquire() else {
+            Issue.record("two free runner slots expected")
+            return
+        }
+        #expect(!runners.hasFree)
+        #expect(try DetachedQueueRunner.runPending(settings: settings) == 0)
+        #expect(scratch.read("runs") == nil)
+        #expect(PendingBuilds(spool: spool).listed() == [stored.key.buildID], "still listed for the busy runners")
+        first.release()
+        #expect(runners.hasFree)
+        #expect(try DetachedQueueRunner.runPending(settings: settings) == 1)
+        #expect(scratch.read("runs") == "p1/u1/build.approved\n")
+        second.release()
+    }
+
+    @Test func aListedBuildWithNothingPendingRunsNothing() throws {
+        let scratch = try Scratch()
+        try scratch.handler("default", #"echo "$PIXELHOOK_DELIVERY" >> ../runs"#)
+        let settings = scratch.settings()
+        let spool = Spool(root: settings.spool)
+        let stored = try delivery(payload())
+        _ = try spool.store(stored)
+        _ = try BuildQueue(settings: settings, key: stored.key).drain()
+        PendingBuilds(spool: spool).mark(stored.key.buildID)
+        PendingBuilds(spool: spool).mark(BuildID(project: "p1", build: "gone"))
+        #expect(try DetachedQueueRunner.runPending(settings: settings) == 0)
+        #expect(scratch.read("runs") == "p1/u1/build.approved\n", "the done delivery is not run again")
+        #expect(PendingBuilds(spool: spool).isEmpty)
+    }
+}
