@@ -37,6 +37,7 @@ let package = Package(
                 "PixelhookCore",
                 "PixelhookRuntime",
                 "CFastCGI",
+                "CPosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -174,7 +174,7 @@ log "state in $RUN"
 
 # ------------------------------------------------------------------ builds
 declare -A BUILD_ARGS=(
-  [static]="--scratch-path $ROOT/.build-static -Xswiftc -static-executable"
+  [static]="--scratch-path $ROOT/.build-static -Xswiftc -static-executable -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors"
   [static-stdlib]="--scratch-path $ROOT/.build-static-stdlib --static-swift-stdlib"
   [dynamic]=""
 )

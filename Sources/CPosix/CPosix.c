@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -59,7 +60,8 @@ static void default_signals(posix_spawnattr_t *attr, short flags)
 }
 
 int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                            int stdin_fd, int output_fd, const char *directory)
+                            int stdin_fd, int output_fd, const char *directory,
+                            const int *inherit_fds, int inherit_count)
 {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
@@ -69,17 +71,27 @@ int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], ch
     posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
     posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
     posix_spawn_file_actions_addchdir_np(&actions, directory);
+    /* The locks the handler holds too (fd 3, 4, ...). Copied above any target number first:
+     * dup2 onto the same number would leave FD_CLOEXEC set. */
+    int copies[8];
+    int count = inherit_count < 8 ? inherit_count : 8;
+    for (int i = 0; i < count; i++) {
+        copies[i] = fcntl(inherit_fds[i], F_DUPFD_CLOEXEC, 3 + count);
+        if (copies[i] >= 0) posix_spawn_file_actions_adddup2(&actions, copies[i], 3 + i);
+    }
     /* Descriptors a web server leaked to us without FD_CLOEXEC must not reach the handler. */
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3 + count);
     posix_spawnattr_setpgroup(&attr, 0);
     default_signals(&attr, POSIX_SPAWN_SETPGROUP);
     int rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
+    for (int i = 0; i < count; i++) if (copies[i] >= 0) close(copies[i]);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return rc;
 }
 
-int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], char *const envp[])
+int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                             int inherit_fd)
 {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
@@ -88,11 +100,24 @@ int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], c
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    /* dup2 onto the same number would keep FD_CLOEXEC: move it out of the way first. */
+    int copy = -1;
+    if (inherit_fd == 3) {
+        copy = fcntl(inherit_fd, F_DUPFD_CLOEXEC, 4);
+        inherit_fd = copy;
+    }
+    if (inherit_fd >= 0) posix_spawn_file_actions_adddup2(&actions, inherit_fd, 3);
     /* Nothing of the request's connection may keep the web server waiting. */
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions, inherit_fd >= 0 ? 4 : 3);
     default_signals(&attr, POSIX_SPAWN_SETSID);
     int rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
+    if (copy >= 0) close(copy);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return rc;
+}
+
+int pixelhook_become_subreaper(void)
+{
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }

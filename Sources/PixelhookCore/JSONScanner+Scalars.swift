@@ -38,7 +38,7 @@ extension JSONScanner {
                 case UInt8(ascii: "t"): try reader.literal("true"); members[name] = .bool(true)
                 case UInt8(ascii: "f"): try reader.literal("false"); members[name] = .bool(false)
                 default:
-                    try reader.skipValue()
+                    try reader.skipValue(enclosing: 1)
                     let text = String(decoding: bytes[start..<reader.index], as: UTF8.self)
                     members[name] = Int(text).map(Scalar.integer) ?? .other
                 }

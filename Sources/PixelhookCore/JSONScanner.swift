@@ -53,8 +53,8 @@ public enum JSONScanner {
                 case UInt8(ascii: "\""): value = .string(try reader.readString())
                 case UInt8(ascii: "n"): try reader.skipValue(); value = .null
                 case UInt8(ascii: "t"), UInt8(ascii: "f"): try reader.skipValue(); value = .other(kind: "a boolean")
-                case UInt8(ascii: "["): try reader.skipValue(); value = .other(kind: "an array")
-                case UInt8(ascii: "{"): try reader.skipValue(); value = .other(kind: "an object")
+                case UInt8(ascii: "["): try reader.skipValue(enclosing: 1); value = .other(kind: "an array")
+                case UInt8(ascii: "{"): try reader.skipValue(enclosing: 1); value = .other(kind: "an object")
                 default: try reader.skipValue(); value = .other(kind: "a number")
                 }
                 guard members.updateValue(value, forKey: name) == nil else {
@@ -111,8 +111,9 @@ public enum JSONScanner {
         }
 
         /// Skips one value of any kind. Containers are tracked with an explicit stack, so
-        /// nesting costs heap, not native stack, and stops at `maximumDepth`.
-        mutating func skipValue() throws(SyntaxError) {
+        /// nesting costs heap, not native stack, and stops at `maximumDepth`, counting the
+        /// `enclosing` containers the value sits in (1 for a member of the top-level object).
+        mutating func skipValue(enclosing: Int = 0) throws(SyntaxError) {
             var open: [UInt8] = []  // '{' or '[' for each container we are inside
             var expectingValue = true
             while true {
@@ -121,7 +122,7 @@ public enum JSONScanner {
                     guard let byte = peek else { throw fail("unexpected end of JSON") }
                     switch byte {
                     case UInt8(ascii: "{"), UInt8(ascii: "["):
-                        guard open.count < JSONScanner.maximumDepth else {
+                        guard open.count + enclosing < JSONScanner.maximumDepth else {
                             throw fail("nesting deeper than \(JSONScanner.maximumDepth) levels")
                         }
                         index += 1

@@ -16,6 +16,9 @@ public struct RequestHead: Sendable, Equatable {
         self.remoteAddress = remoteAddress
     }
 
+    /// The meta-variables `init(metaVariables:)` reads; gateways may drop all others.
+    public static let metaVariableNames = ["REQUEST_METHOD", "QUERY_STRING", "CONTENT_TYPE", "REMOTE_ADDR", "CONTENT_LENGTH"]
+
     /// Reads RFC 3875 meta-variables: the CGI environment, or FastCGI parameters.
     public init(metaVariables variables: [String: String]) {
         method = (variables["REQUEST_METHOD"] ?? "GET").uppercased()

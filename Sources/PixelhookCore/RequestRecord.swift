@@ -23,11 +23,13 @@ public struct RequestRecord: Sendable, Equatable {
     }
 
     /// One JSON object and a newline, written with a single `write(2)`.
-    public var line: String {
+    public var line: String { String(decoding: lineBytes, as: UTF8.self) }
+
+    public var lineBytes: [UInt8] {
         JSONObject()
             .string("time", time).string("remote", remoteAddress).string("method", method)
             .int("status", status).string("event", event).string("projectId", projectId)
             .string("uploadId", uploadId).string("outcome", outcome)
-            .description + "\n"
+            .bytes + [UInt8(ascii: "\n")]
     }
 }

@@ -66,8 +66,7 @@ public struct Settings: Sendable, Equatable {
     /// The first of `PIXELHOOK_PROJECT_IDS` as written (`projectIDs` is a set, without order):
     /// the project `pixelhook simulate` posts for when given none.
     public static func firstProjectID(in variables: [String: String]) -> String? {
-        nonEmpty(variables[Key.projectIDs])?.split(separator: ",")
-            .lazy.map { String($0).trimmingWhitespace() }.first { !$0.isEmpty }
+        nonEmpty(variables[Key.projectIDs]).map(items)?.first { !$0.isEmpty }
     }
 
     /// The first problem that makes every delivery fail, as the sentence an operator acts on.
@@ -107,7 +106,13 @@ public struct Settings: Sendable, Equatable {
     }
 
     private static func list(_ text: String) -> Set<String> {
-        Set(text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty })
+        Set(items(text).filter { !$0.isEmpty })
+    }
+
+    /// Split at every comma scalar: a comma followed by a combining mark is one `Character`,
+    /// which `split` on characters would not split at.
+    private static func items(_ text: String) -> [String] {
+        text.unicodeScalars.split(separator: ",").map { String(String.UnicodeScalarView($0)).trimmingWhitespace() }
     }
 
     private static func integer(

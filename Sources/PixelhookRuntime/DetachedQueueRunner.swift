@@ -20,32 +20,42 @@ public enum DetachedQueueRunner {
     /// The hidden subcommand the runner is started as; `pixelhook` must provide it.
     public static let subcommand = "run-queue"
 
-    /// Called by a gateway once the response is out: starts a runner if one may start.
-    /// Returns the `posix_spawn` error (0: started or not needed).
+    /// Called by a gateway once the response is out: takes a free runner slot and starts a
+    /// runner that holds it from then on, so a burst of requests cannot start a crowd of runners
+    /// that each find every slot taken. Returns the `posix_spawn` error (0: started or not needed).
     @discardableResult
     public static func wake(_ followUp: Receiver.FollowUp, executable: String = "/proc/self/exe") -> Int32 {
         let spool = Spool(root: followUp.settings.spool)
         let runners = HandlerSlots.runners(spool: spool, count: followUp.settings.maxHandlers)
+        let taken: HandlerSlots.Slot?
         do {
-            guard let probe = try runners.tryAcquire() else {
-                return 0  // every runner slot is held: those runners will find the build listed
-            }
-            probe.release()
+            taken = try runners.tryAcquire()
         } catch {
             // Slots unreadable (a spool from an older pixelhook): the runner prepares the spool.
+            return start(settings: followUp.settings, executable: executable)
         }
-        return start(settings: followUp.settings, executable: executable)
+        guard let slot = taken else {
+            return 0  // every runner slot is held: those runners will find the build listed
+        }
+        let error = start(settings: followUp.settings, slot: (slot.index, slot.descriptor), executable: executable)
+        slot.release()  // the runner's copy of the descriptor keeps the lock
+        return error
     }
 
-    /// Starts one runner process with the settings as its environment.
-    public static func start(settings: Settings, executable: String = "/proc/self/exe") -> Int32 {
-        let argv = ["pixelhook", subcommand]
+    /// The option `run-queue` takes the slot's index with; the slot itself is fd 3.
+    public static let slotOption = "--slot"
+    public static let inheritedSlotDescriptor: Int32 = 3
+
+    /// Starts one runner process with the settings as its environment, handing it `slot`.
+    public static func start(settings: Settings, slot: (index: Int, descriptor: Int32)? = nil,
+                             executable: String = "/proc/self/exe") -> Int32 {
+        let argv = ["pixelhook", subcommand] + (slot.map { [slotOption, String($0.index)] } ?? [])
         let environment = settings.variables.map { "\($0.key)=\($0.value)" }
             + ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"]
         var pid: pid_t = 0
         return withCStrings(argv) { argv in
             withCStrings(environment) { envp in
-                pixelhook_spawn_detached(&pid, executable, argv, envp)
+                pixelhook_spawn_detached(&pid, executable, argv, envp, slot?.descriptor ?? -1)
             }
         }
     }
@@ -53,7 +63,7 @@ public enum DetachedQueueRunner {
     /// The runner's life: take a runner slot, drain every listed build, give the slot back,
     /// and stop once the list is empty after that. Returns how many handlers it ran.
     @discardableResult
-    public static func runPending(settings: Settings) throws(StorageError) -> Int {
+    public static func runPending(settings: Settings, inherited: consuming HandlerSlots.Slot? = nil) throws(StorageError) -> Int {
         let spool = Spool(root: settings.spool)
         try spool.prepare()
         let pending = PendingBuilds(spool: spool)
@@ -61,8 +71,16 @@ public enum DetachedQueueRunner {
         var ran = 0
         // Rounds that claimed nothing: an entry no runner can remove must not keep one spinning.
         var idleRounds = 0
+        var handedDown = inherited.take()
         repeat {
-            guard let slot = try runners.tryAcquire() else { break }
+            let slot: HandlerSlots.Slot
+            if let passed = handedDown.take() {
+                slot = passed
+            } else if let free = try runners.tryAcquire() {
+                slot = free
+            } else {
+                break
+            }
             var claimed = true
             while claimed {
                 claimed = false

@@ -20,9 +20,19 @@ public struct HandlerProcess {
     public var outputCap = 64 * 1024
     /// Between TERM and KILL, at the deadline and for leftovers after the handler exits.
     public var killGraceSeconds = 2.0
+    /// Makes this process a child subreaper: a daemon a handler double-forks is re-parented
+    /// to it, where `run` finds and stops it. Process-wide, so the commands that run handlers
+    /// call it once at start (not this type, which test processes share).
+    public static func adoptOrphans() { _ = pixelhook_become_subreaper() }
+
+    /// Locked descriptors the handler holds too, as fd 3, 4, …: the build's lock and its slot
+    /// stay held while it runs even if its supervisor is killed, so `retry` or the build's
+    /// next runner cannot start the same delivery beside it or exceed the cap.
+    public var inheritedLocks: [Int32] = []
 
     public init(executable: String, arguments: [String] = [], payloadPath: String, environment: [String: String],
-                workingDirectory: String, timeoutSeconds: Double) {
+                workingDirectory: String, timeoutSeconds: Double, inheritedLocks: [Int32] = []) {
+        self.inheritedLocks = inheritedLocks
         self.executable = executable
         self.arguments = arguments
         self.payloadPath = payloadPath
@@ -52,7 +62,10 @@ public struct HandlerProcess {
         var pid: pid_t = 0
         let spawnError = withCStrings([executable] + arguments) { argv in
             withCStrings(environment.map { "\($0.key)=\($0.value)" }.sorted()) { envp in
-                pixelhook_spawn_handler(&pid, executable, argv, envp, stdin.rawValue, pipeEnds[1], workingDirectory)
+                inheritedLocks.withUnsafeBufferPointer { locks in
+                    pixelhook_spawn_handler(&pid, executable, argv, envp, stdin.rawValue, pipeEnds[1], workingDirectory,
+                                            locks.baseAddress, Int32(locks.count))
+                }
             }
         }
         close(pipeEnds[1])
@@ -95,8 +108,10 @@ public struct HandlerProcess {
             }
             drain(waitMilliseconds: 50)
         }
-        // Deadline passed, or the leader exited: nothing of the group may stay behind.
+        // Deadline passed, or the leader exited: nothing of the group may stay behind, nor
+        // anything that left the group but still carries this run's environment.
         stopGroup(pid, reading: { drain(waitMilliseconds: 20) })
+        stopEscapees(leader: pid, reading: { drain(waitMilliseconds: 20) })
         while readerOpen {
             var flags = fcntl(reader, F_GETFL)
             flags |= O_NONBLOCK
@@ -121,10 +136,106 @@ public struct HandlerProcess {
         kill(-pid, SIGCONT)
         let giveUp = Syscalls.monotonicSeconds() + killGraceSeconds
         while Syscalls.monotonicSeconds() < giveUp {
+            reapGroupOrphans(pid)
             if pixelhook_child_has_exited(pid) == 1 && !groupHasOthers(pid) { return }
             reading()
         }
         kill(-pid, SIGKILL)
+        let reaped = Syscalls.monotonicSeconds() + 1
+        while Syscalls.monotonicSeconds() < reaped {
+            reapGroupOrphans(pid)
+            if !groupHasOthers(pid) { return }
+            reading()
+        }
+    }
+
+    /// Members of the handler's group whose parent died are our children (we are a subreaper):
+    /// collect the ones that have exited, or they would stay as zombies of ours.
+    private func reapGroupOrphans(_ leader: pid_t) {
+        for other in ownChildren() where other != leader && getpgid(other) == leader {
+            _ = waitpid(other, nil, WNOHANG)
+        }
+    }
+
+    /// The environment entries that mark a process as started by this run: a daemon that
+    /// called `setsid()` (the classic double fork) has left the handler's process group but
+    /// keeps the environment it inherited. The payload path makes them unique: one delivery of
+    /// one spool runs one handler at a time (the build's lock). Nil when the caller passes no
+    /// such entries (`send` running curl): nothing is looked for then.
+    private var runMarkers: [[UInt8]]? {
+        guard let payload = environment["PIXELHOOK_PAYLOAD"], let delivery = environment["PIXELHOOK_DELIVERY"] else { return nil }
+        return [Array("PIXELHOOK_PAYLOAD=\(payload)".utf8), Array("PIXELHOOK_DELIVERY=\(delivery)".utf8)]
+    }
+
+    /// SPEC "Handlers": no process stays behind once the handler has ended, not even one that
+    /// left its process group. Those still carrying this run's environment get TERM, a grace
+    /// period, then KILL. (A process that also replaced its environment cannot be told apart
+    /// from any other; only a cgroup would catch it.)
+    private func stopEscapees(leader: pid_t, reading: () -> Void) {
+        guard let markers = runMarkers else { return }
+        var escapees = processes(carrying: markers, besides: leader)
+        guard !escapees.isEmpty else { return }
+        for other in escapees {
+            kill(other, SIGTERM)
+            kill(other, SIGCONT)
+        }
+        let giveUp = Syscalls.monotonicSeconds() + killGraceSeconds
+        let stopped = escapees
+        while Syscalls.monotonicSeconds() < giveUp {
+            escapees = processes(carrying: markers, besides: leader)
+            if escapees.isEmpty { return reapEscapees(stopped) }
+            reading()
+        }
+        for other in processes(carrying: markers, besides: leader) { kill(other, SIGKILL) }
+        reapEscapees(escapees)
+    }
+
+    /// Escapees are our children: collect their exit so no zombie stays behind.
+    private func reapEscapees(_ pids: [pid_t]) {
+        var left = Set(pids)
+        let giveUp = Syscalls.monotonicSeconds() + 1
+        while !left.isEmpty, Syscalls.monotonicSeconds() < giveUp {
+            left = left.filter { waitpid($0, nil, WNOHANG) == 0 }
+            if !left.isEmpty { Syscalls.sleep(seconds: 0.01) }
+        }
+    }
+
+    /// Our children (not the leader) whose initial environment holds every one of `markers`
+    /// as a whole entry. We are a child subreaper (`adoptOrphans`), so a daemon that left the
+    /// handler's group is our child once its parents are gone: no scan of every process on the
+    /// host. The markers tell this run's escapees from other runs' handlers in a process that
+    /// runs several at once. A zombie's environment reads empty: it does not count.
+    private func processes(carrying markers: [[UInt8]], besides leader: pid_t) -> [pid_t] {
+        var found: [pid_t] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        for other in ownChildren() where other != leader {
+            let fd = open("/proc/\(other)/environ", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            var environ: [UInt8] = []
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                environ += buffer[0..<count]
+            }
+            close(fd)
+            let variables = environ.split(separator: 0)
+            if markers.allSatisfy({ marker in variables.contains { $0.elementsEqual(marker) } }) { found.append(other) }
+        }
+        return found
+    }
+
+    /// Children of every thread of this process (`/proc/self/task/TID/children`).
+    private func ownChildren() -> [pid_t] {
+        guard let tasks = opendir("/proc/self/task") else { return [] }
+        defer { closedir(tasks) }
+        var children: [pid_t] = []
+        while let entry = readdir(tasks) {
+            let tid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard Int32(tid) != nil, let list = try? FileContents.read("/proc/self/task/\(tid)/children", limit: 1 << 20) else { continue }
+            children += list.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") })
+                .compactMap { pid_t(String(decoding: $0, as: UTF8.self)) }
+        }
+        return children
     }
 
     /// Whether any live process besides the (exited) leader is still in the group.

@@ -10,6 +10,8 @@ struct HandlerRun {
     let spool: Spool
     let settings: Settings
     let delivery: StoredDelivery
+    /// The build's lock, held by the handler too (see `HandlerProcess.inheritedLocks`).
+    var buildLock: Int32?
 
     func run() throws(StorageError) -> HandlerResult {
         let startedAt = Clock.iso8601()
@@ -38,7 +40,8 @@ struct HandlerRun {
         let process = HandlerProcess(
             executable: handler, payloadPath: delivery.payloadPath,
             environment: HandlerRun.environment(for: envelope, delivery: delivery),
-            workingDirectory: settings.handlers, timeoutSeconds: Double(settings.handlerTimeoutSeconds))
+            workingDirectory: settings.handlers, timeoutSeconds: Double(settings.handlerTimeoutSeconds),
+            inheritedLocks: (buildLock.map { [$0] } ?? []) + [slot.descriptor])
         let outcome: HandlerProcess.Outcome
         do {
             outcome = try process.run()

@@ -30,8 +30,16 @@ public struct HandlerSlots: Sendable {
     public struct Slot: ~Copyable {
         public let index: Int
         let fd: FileDescriptor
+        /// The locked descriptor, for handing the slot to a child process (`spawn` with it kept
+        /// open: a `flock` belongs to the open file, so the child holds it once we close ours).
+        public var descriptor: Int32 { fd.rawValue }
         public consuming func release() { try? fd.close() }
         deinit { try? fd.close() }
+
+        /// A slot a parent process took and passed down as `descriptor`.
+        public static func inherited(index: Int, descriptor: Int32) -> Slot {
+            Slot(index: index, fd: FileDescriptor(rawValue: descriptor))
+        }
     }
 
     /// Waits until a slot is free, polling with a short backoff (a blocking lock on one slot

@@ -25,7 +25,7 @@ public struct RequestLog: Sendable {
         }
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        let line = Array(record.line.utf8)
+        let line = record.lineBytes
         return line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == line.count
     }
 }

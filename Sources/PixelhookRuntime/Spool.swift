@@ -49,6 +49,11 @@ public struct Spool: Sendable {
         for directory in [deliveries, slots, runners, pending] where access(directory, W_OK) != 0 {
             return StorageError("write to", directory, Errno(rawValue: errno)).description
         }
+        // A full disk still passes access(2); the next delivery would get a 503.
+        var space = statvfs()
+        if statvfs(deliveries, &space) == 0, space.f_bavail == 0 || (space.f_files > 0 && space.f_favail == 0) {
+            return StorageError("write to", deliveries, .noSpace).description
+        }
         return nil
     }
 

@@ -14,11 +14,11 @@ struct FastCGIGateway: @unchecked Sendable {
 
     /// Serves one accepted request on `request`, then finishes it (nginx sees the end) and only
     /// then hands the handlers to a detached runner.
-    func serve(_ request: inout FCGX_Request) {
-        let parameters = ProcessEnvironment.dictionary(request.envp)
+    func serve(_ request: inout FCGX_Request, memo: inout SettingsMemo) {
+        let parameters = ProcessEnvironment.requestVariables(request.envp)
         let head = RequestHead(metaVariables: parameters)
         let overrides = parameters.filter { $0.key.hasPrefix("PIXELHOOK_") }
-        let receiver = Receiver(settings: SettingsLoader.load(environment: processEnvironment, overrides: overrides))
+        let receiver = Receiver(settings: memo.settings(environment: processEnvironment, overrides: overrides))
         let input = request.in
         let reception = receiver.receive(head) { limit throws(ReceiveError) in
             try FastCGIGateway.readBody(input, contentLength: head.contentLength, limit: limit)

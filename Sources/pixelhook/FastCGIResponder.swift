@@ -7,8 +7,8 @@ import Synchronization
 
 /// The persistent responder: worker threads accepting on one listening socket until SIGTERM.
 ///
-/// The listening socket is non-blocking and each worker polls it with a short timeout before
-/// `FCGX_Accept_r`, so a SIGTERM is noticed within that timeout. Then the socket file we
+/// The listening socket is non-blocking and each worker waits for it with a short timeout before
+/// `FCGX_Accept_r` (`ListenerWaiter`), so a SIGTERM is noticed within that timeout. Then the socket file we
 /// created (if any) is removed so the web server stops connecting, the connections already
 /// queued on the socket are still served, requests in flight finish, and the process exits
 /// 0. A worker that loses the race for a connection gets EAGAIN from libfcgi and polls again.
@@ -45,15 +45,17 @@ enum FastCGIResponder {
 
     private static func acceptLoop(_ gateway: FastCGIGateway) {
         var request = FCGX_Request()
+        var memo = SettingsMemo()
         FCGX_InitRequest(&request, gateway.listener, 0)
+        let waiter = ListenerWaiter(listener: gateway.listener)
+        defer { waiter.close() }
         while !stopRequested.load(ordering: .relaxed) {
-            var poller = pollfd(fd: gateway.listener, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 200) > 0 else { continue }
+            guard waiter.waitForConnection(milliseconds: 200) else { continue }
             guard FCGX_Accept_r(&request) >= 0 else { continue }
-            gateway.serve(&request)
+            gateway.serve(&request, memo: &memo)
         }
         // Stopping: serve what is already queued on the socket, without waiting for more.
-        while FCGX_Accept_r(&request) >= 0 { gateway.serve(&request) }
+        while FCGX_Accept_r(&request) >= 0 { gateway.serve(&request, memo: &memo) }
         FCGX_Free(&request, 1)
     }
 }

@@ -14,6 +14,10 @@ struct RunQueue: ParsableCommand {
     @Argument(help: "A delivery id PROJECT/BUILD/EVENT whose build to list as pending first.")
     var delivery: String?
 
+    @Option(name: .customLong(String(DetachedQueueRunner.slotOption.dropFirst(2))),
+            help: "The runner slot the starting process took, open as fd 3.")
+    var slot: Int?
+
     func run() throws {
         let settings: Settings
         switch SettingsLoader.load(environment: ProcessEnvironment.current()) {
@@ -27,7 +31,8 @@ struct RunQueue: ParsableCommand {
             PendingBuilds(spool: Spool(root: settings.spool)).mark(key.buildID)
         }
         do {
-            try DetachedQueueRunner.runPending(settings: settings)
+            let inherited = slot.map { HandlerSlots.Slot.inherited(index: $0, descriptor: DetachedQueueRunner.inheritedSlotDescriptor) }
+            try DetachedQueueRunner.runPending(settings: settings, inherited: inherited)
         } catch {
             throw ValidationError(error.description)
         }

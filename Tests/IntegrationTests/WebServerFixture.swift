@@ -103,8 +103,8 @@ final class WebServerFixture {
     let directory: String
     let spool: String
     let handlers: String
-    /// The pixelhook binary the server runs (a hard link to `.build/debug/pixelhook` when
-    /// possible, so a concurrent rebuild cannot swap it out mid-test).
+    /// The pixelhook binary the server runs (a hard link to `builtBinary` when possible, so a
+    /// concurrent rebuild cannot swap it out mid-test).
     let binary: String
     private(set) var port = 0
     private let settings: [String: String?]
@@ -138,6 +138,18 @@ final class WebServerFixture {
     ///   - responder, workers: `.nginxFastCGI` only: how the responder is started, and its
     ///     `--workers` (only with `.listen`).
     ///   - extraLocations: nginx only: more copies of the gateway's location.
+    /// The `pixelhook` built with these tests: beside the running test bundle, which
+    /// `swift test --scratch-path X` puts in `X/debug`; else `.build/debug/pixelhook`.
+    static let builtBinary: String = {
+        let fallback = packageRoot + "/.build/debug/pixelhook"
+        guard let runner = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return fallback }
+        var directory = URL(fileURLWithPath: runner).deletingLastPathComponent()
+        // The runner may sit inside the .xctest bundle on some toolchains.
+        while directory.path.contains(".xctest") { directory = directory.deletingLastPathComponent() }
+        let candidate = directory.path + "/pixelhook"
+        return access(candidate, X_OK) == 0 ? candidate : fallback
+    }()
+
     init(_ gateway: Gateway, settings: [String: String?] = [:], spool: String = "spool",
          responder: ResponderLaunch = .listen, workers: Int? = nil, extraLocations: [ExtraLocation] = [],
          prepare: (String) throws -> Void = { _ in }) throws {
@@ -153,7 +165,7 @@ final class WebServerFixture {
         directory = String(cString: made)
         self.spool = directory + "/" + spool
         handlers = directory + "/handlers"
-        let built = WebServerFixture.packageRoot + "/.build/debug/pixelhook"
+        let built = WebServerFixture.builtBinary
         guard access(built, X_OK) == 0 else {
             try? FileManager.default.removeItem(atPath: directory)
             throw FixtureError("""

@@ -100,3 +100,24 @@ import PixelhookCore
         #expect(PendingBuilds(spool: spool).isEmpty)
     }
 }
+
+extension RunnerPoolTests {
+    @Test func aRunnerUsesTheSlotItsStarterTookAndGivesItBack() throws {
+        let scratch = try Scratch()
+        try scratch.handler("default", #"echo "$PIXELHOOK_DELIVERY" >> ../runs"#)
+        let settings = scratch.settings(maxHandlers: 1)
+        let spool = Spool(root: settings.spool)
+        let stored = try delivery(payload())
+        _ = try spool.store(stored)
+        PendingBuilds(spool: spool).mark(stored.key.buildID)
+        let runners = HandlerSlots.runners(spool: spool, count: 1)
+        guard let taken = try runners.tryAcquire() else {
+            Issue.record("the only runner slot should be free")
+            return
+        }
+        #expect(!runners.hasFree, "the starter holds the only slot, as `wake` does before spawning")
+        #expect(try DetachedQueueRunner.runPending(settings: settings, inherited: taken) == 1)
+        #expect(scratch.read("runs") == "p1/u1/build.approved\n")
+        #expect(runners.hasFree, "released when the runner is done")
+    }
+}

@@ -4,6 +4,7 @@
 #define PIXELHOOK_CPOSIX_H
 
 #include <sys/types.h>
+#include <sys/epoll.h>
 
 /// open(dir, O_TMPFILE|O_WRONLY|O_CLOEXEC, mode): an unnamed file that vanishes on crash.
 int pixelhook_open_tmpfile(const char *directory, mode_t mode);
@@ -25,9 +26,16 @@ int pixelhook_pipe_cloexec(int fds[2]);
 /// directory `directory`, a new process group, default signal dispositions and an empty mask,
 /// and no other descriptor.
 int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                            int stdin_fd, int output_fd, const char *directory);
+                            int stdin_fd, int output_fd, const char *directory,
+                            const int *inherit_fds, int inherit_count);
 
-/// posix_spawn detached from the caller: a new session, stdio on /dev/null, no other descriptor.
-int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], char *const envp[]);
+/* Like posix_spawn in a new session with stdio on /dev/null and no other descriptors, except
+ * inherit_fd (if >= 0), which the child gets as fd 3 (a runner slot whose flock it takes over). */
+int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                             int inherit_fd);
+
+/* prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants (a handler's setsid daemon) are
+ * re-parented to this process instead of init, so they can be found among its children. */
+int pixelhook_become_subreaper(void);
 
 #endif

@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPosix  // sys/epoll.h, which Glibc does not import
+
+/// One worker's wait for a connection on the shared listening socket.
+///
+/// Each worker has its own epoll instance with the listener registered `EPOLLEXCLUSIVE`, so a
+/// new connection wakes one waiting worker, not all of them: with `poll` every worker woke for
+/// every request and all but one went back to sleep, which on two cores cost more than the
+/// request itself. Falls back to `poll` where epoll cannot be set up.
+struct ListenerWaiter {
+    private let listener: Int32
+    private let epoll: Int32
+
+    init(listener: Int32) {
+        self.listener = listener
+        var epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        if epoll >= 0 {
+            var interest = epoll_event()
+            interest.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
+            interest.data.fd = listener
+            if epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &interest) != 0 {
+                Glibc.close(epoll)
+                epoll = -1
+            }
+        }
+        self.epoll = epoll
+    }
+
+    /// True when a connection may be waiting (another worker can still take it first: the
+    /// listener is non-blocking, so `FCGX_Accept_r` then fails and the worker waits again).
+    func waitForConnection(milliseconds: Int32) -> Bool {
+        if epoll >= 0 {
+            var ready = epoll_event()
+            return epoll_wait(epoll, &ready, 1, milliseconds) > 0
+        }
+        var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, milliseconds) > 0
+    }
+
+    func close() {
+        if epoll >= 0 { Glibc.close(epoll) }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the storage-fault and hostile-request suites add to the fixture: checks that nothing crashed and nothing was written where it must not be.
+extension WebServerFixture {
+    /// Every path below the fixture's directory outside the places the fixture itself writes
+    /// (spool, curl's request files, server logs and state), relative to the directory.
+    func filesOutsideSpool() -> Set<String> {
+        let ownedByFixture = [spool, directory + "/requests", logDirectory, runDirectory, directory + "/nginx"]
+        var found: Set<String> = []
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return found }
+        while let relative = walker.nextObject() as? String {
+            let full = directory + "/" + relative
+            if ownedByFixture.contains(where: { full == $0 || full.hasPrefix($0 + "/") }) {
+                walker.skipDescendants()
+                continue
+            }
+            found.insert(relative)
+        }
+        return found
+    }
+
+    /// Bytes used by the files below `path` (apparent sizes).
+    static func bytes(under path: String) -> Int {
+        var total = 0
+        let walker = FileManager.default.enumerator(atPath: path)
+        while let relative = walker?.nextObject() as? String {
+            var info = Glibc.stat()
+            if lstat(path + "/" + relative, &info) == 0 { total += Int(info.st_size) }
+        }
+        return total
+    }
+
+    /// No reply a web server makes up when pixelhook fails (500 without pixelhook's JSON, 502
+    /// bad gateway, 504 timeout), and the FastCGI responder, if any, is the same live process.
+    func expectNoCrash(_ replies: [HTTPReply], responder: pid_t?, sourceLocation: SourceLocation = #_sourceLocation) {
+        for reply in replies {
+            // pixelhook's own 5xx always carry its JSON; nginx's and lighttpd's never do.
+            let madeUp = reply.status == 0 || reply.status == 502 || reply.status == 504
+                || (reply.status >= 500 && reply.json == nil)
+            #expect(!madeUp, "\(gateway): not an answer from pixelhook: \(reply)", sourceLocation: sourceLocation)
+        }
+        if let responder {
+            #expect(WebServerFixture.isAlive(responder) && responderPID == responder,
+                    "\(gateway): the FastCGI responder \(responder) is gone", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Waits up to `timeout` seconds for a process to be gone (a zombie counts as gone).
+    static func waitUntilGone(_ pid: pid_t, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isAlive(pid), Date() < deadline { usleep(20_000) }
+        return !isAlive(pid)
+    }
+
+    /// Runs `pixelhook ARGUMENTS` with the fixture's settings in its environment.
+    func runPixelhook(_ arguments: [String], settings extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = [
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+            "PIXELHOOK_SPOOL": spool, "PIXELHOOK_HANDLERS": handlers,
+            "PIXELHOOK_PROJECT_IDS": WebServerFixture.projectID,
+        ].merging(extra) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+import PixelhookCore
+import SystemPackage
+@testable import PixelhookRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `Spool.store` when the disk fails under it: a full tmpfs (ENOSPC) and a read-only one
+/// (EROFS) are a `StorageError` naming the cause, leave no payload or temporary file, and the
+/// next store after the fault succeeds. Also `gc` removing a build directory while a store
+/// writes into it.
+@Suite(.serialized, .enabled(if: TinyDisk.mountable, "mounting a tmpfs is not permitted here (needs root or CAP_SYS_ADMIN)"))
+struct SpoolStorageFaultTests {
+    @Test func fullDiskIsAStorageErrorAndLeavesNothingHalfWritten() throws {
+        let disk = try TinyDisk()
+        defer { disk.unmount() }
+        let spool = Spool(root: disk.path + "/spool")
+        #expect(try spool.store(try delivery(payload(uploadId: "u1"))) == .stored)
+
+        try disk.fill()
+        for body in [payload(uploadId: "u2"), payload(event: "build.rejected", uploadId: "u1")] {
+            do {
+                _ = try spool.store(try delivery(body))
+                Issue.record("stored on a full disk")
+            } catch let error as StorageError {
+                #expect(error.errno == .noSpace, "\(error)")
+                #expect(error.description.contains("No space left on device"), "\(error)")
+            }
+        }
+        let files = disk.files(under: "spool/deliveries")
+        #expect(files.filter { $0.hasSuffix(".json") } == ["p1/u1/build.approved.json"], "\(files)")
+        #expect(!files.contains { ($0 as NSString).lastPathComponent.hasPrefix(".tmp-") }, "\(files)")
+        #expect(try spool.store(try delivery(payload(uploadId: "u1"))) == .duplicate)
+
+        disk.free()
+        #expect(try spool.store(try delivery(payload(uploadId: "u2"))) == .stored)
+        #expect(try spool.store(try delivery(payload(event: "build.rejected", uploadId: "u1"))) == .stored)
+        #expect(FileManager.default.contents(atPath: disk.path + "/spool/deliveries/p1/u2/build.approved.json")
+                == Data(payload(uploadId: "u2")))
+    }
+
+    @Test func readOnlySpoolIsAStorageErrorAndAProblemUntilRemountedWritable() throws {
+        let disk = try TinyDisk()
+        defer { disk.unmount() }
+        let spool = Spool(root: disk.path + "/spool")
+        #expect(try spool.store(try delivery(payload(uploadId: "u1"))) == .stored)
+
+        try disk.remount(readOnly: true)
+        #expect(throws: StorageError.self) { try spool.store(try delivery(payload(uploadId: "u2"))) }
+        do {
+            _ = try spool.store(try delivery(payload(event: "build.rejected", uploadId: "u1")))
+            Issue.record("stored on a read-only spool")
+        } catch let error as StorageError {
+            #expect(error.errno == .readOnlyFileSystem, "\(error)")
+        }
+        #expect(spool.problem()?.contains("Read-only file system") == true, "\(String(describing: spool.problem()))")
+
+        try disk.remount(readOnly: false)
+        #expect(spool.problem() == nil)
+        #expect(try spool.store(try delivery(payload(uploadId: "u2"))) == .stored)
+    }
+
+    /// `gc` removes a build whose deliveries are all old (holding the build's lock, which
+    /// `store` does not take) while a request stores a new event of that build: the directory
+    /// can vanish between `store` seeing it and writing into it. A store must not fail for it
+    /// (a 503 for an event the sender never sends again). Rounds of 40 builds, each with one
+    /// old delivery, collected while a new event of each is stored.
+    @Test func gcRemovingAnOldBuildDoesNotFailAConcurrentStore() throws {
+        let scratch = try Scratch()
+        let spool = Spool(root: scratch.spool)
+        try spool.prepare()
+        let day = 86_400
+        var failures: [String] = []
+        var round = 0
+        let deadline = Date().addingTimeInterval(1.5)
+        while Date() < deadline, failures.isEmpty {
+            round += 1
+            let builds = (1...40).map { "r\(round)-b\($0)" }
+            for build in builds {
+                let old = try delivery(payload(event: "build.uploaded", uploadId: build))
+                _ = try spool.store(old)
+                var times = [timespec(tv_sec: time(nil) - 2 * day, tv_nsec: 0), timespec(tv_sec: time(nil) - 2 * day, tv_nsec: 0)]
+                utimensat(AT_FDCWD, spool.payloadPath(old.key), &times, 0)
+            }
+            let collector = Thread {
+                _ = try? SpoolCollector(spool: spool, cutoff: (time(nil) - day) * 1000).run()
+            }
+            collector.start()
+            for build in builds {
+                do {
+                    _ = try spool.store(try delivery(payload(event: "build.downloading", uploadId: build)))
+                } catch {
+                    failures.append("round \(round), \(build): \(error)")
+                }
+            }
+            while !collector.isFinished { usleep(1000) }
+        }
+        #expect(failures.isEmpty, "\(failures) in \(round) rounds")
+    }
+}
+
+/// A 256 KiB tmpfs in a temporary directory, for one test.
+final class TinyDisk {
+    let path: String
+    private var mounted = false
+
+    static let mountable: Bool = {
+        guard let disk = try? TinyDisk() else { return false }
+        disk.unmount()
+        return true
+    }()
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.path + "/pixelhook-disk-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        do {
+            try TinyDisk.run(["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", path])
+        } catch {
+            rmdir(path)
+            throw error
+        }
+        mounted = true
+    }
+
+    deinit { unmount() }
+
+    /// Detaches (lazily: works with files still open) and removes the mount point.
+    func unmount() {
+        guard mounted else { return }
+        mounted = false
+        umount2(path, Int32(MNT_DETACH))
+        rmdir(path)
+    }
+
+    func remount(readOnly: Bool) throws {
+        try TinyDisk.run(["-o", readOnly ? "remount,ro" : "remount,rw", path])
+    }
+
+    func fill() throws {
+        let fd = open(path + "/filler", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Errno(rawValue: errno) }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0x46, count: 4096)
+        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+        guard errno == ENOSPC else { throw Errno(rawValue: errno) }
+    }
+
+    func free() { unlink(path + "/filler") }
+
+    func files(under relativePath: String) -> [String] {
+        (FileManager.default.enumerator(atPath: path + "/" + relativePath)?.allObjects as? [String] ?? []).sorted()
+    }
+
+    private static func run(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/mount")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Errno.notPermitted }
+    }
+}
