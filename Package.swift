@@ -6,6 +6,7 @@ let package = Package(
     name: "pixelhook",
     products: [
         .executable(name: "pixelhook", targets: ["pixelhook"]),
+        .executable(name: "pixelhook-fuzz", targets: ["pixelhook-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +42,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The request core under libFuzzer (`fuzz/run.sh`): the checks, then the entry and replayer.
+        .target(name: "PixelhookFuzz", dependencies: ["PixelhookCore"]),
+        .target(name: "PixelhookFuzzDriver"),
+        .executableTarget(
+            name: "pixelhook-fuzz", dependencies: ["PixelhookFuzz", "PixelhookFuzzDriver"], path: "Sources/PixelhookFuzzMain"
+        ),
         .testTarget(
             name: "PixelhookCoreTests",
             dependencies: ["PixelhookCore"]
@@ -58,6 +65,8 @@ let package = Package(
         .testTarget(name: "CommandTests", dependencies: ["pixelhook", "PixelhookCore", "PixelhookRuntime"]),
         // `send`, `simulate` and the example handlers, run as processes against local HTTP servers.
         .testTarget(name: "ClientTests", dependencies: ["pixelhook", "PixelhookCore"]),
+        // Replays fuzz/corpus through the fuzz checks: what CI runs instead of fuzzing.
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["PixelhookFuzz"]),
     ]
 )
 

@@ -43,7 +43,8 @@
 # KNOBS (environment): REPS=2 DUR=8s DUR1=4s WARM=1s ONLY=ids (comma/space separated)
 #   RSS_REQUESTS=100000  CGI_RSS_RUNS=5  P1_BURST=3s  DRAIN_MAX=60 (s, per run, new-delivery rows)
 #   FCGIWRAP_CHILDREN=4  NGINX_WORKERS=auto  NO_BUILD=1 (use the last .build-static binary)
-#   NO_INSTALL=1 (never apt-get/pip)  PH_HANDLER=sh|true  KEEP=1 (keep spools)  PYTHON=python3
+#   NO_INSTALL=1 (never apt-get/pip)  PH_HANDLER=sh|true  PH_WORKERS=N (responder --workers)
+#   KEEP=1 (keep spools)  PYTHON=python3
 #   --quick sets REPS=1 DUR=2s DUR1=1s WARM=0.5s P1_BURST=1s RSS_REQUESTS=20000 (no RSS verdict)
 #   CGI_RSS_RUNS=3 unless they are set.
 #
@@ -473,7 +474,7 @@ lighttpd_up() {
 pixelhook_up() {
   [[ -n $PH_PID ]] && return 0
   [[ -n $PH ]] || return 1
-  start pixelhook "$PH" fastcgi --listen "$RUN/sock/pixelhook.sock" --socket-mode 0600
+  start pixelhook "$PH" fastcgi --listen "$RUN/sock/pixelhook.sock" --socket-mode 0600 ${PH_WORKERS:+--workers "$PH_WORKERS"}
   PH_PID=$LASTPID
   wait_sock "$RUN/sock/pixelhook.sock"
 }
@@ -690,7 +691,7 @@ t_P4x() { t_P4_any P4x p4x; }
     "python $($PY -V 2>&1 | cut -d' ' -f2), flask $($PY -c 'import importlib.metadata as m; print(m.version("flask"))' 2>/dev/null)," \
     "gunicorn $($PY -c 'import gunicorn; print(gunicorn.__version__)' 2>/dev/null), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "knobs: REPS=$REPS DUR=$DUR DUR1=$DUR1 WARM=$WARM$([[ $QUICK == 1 ]] && echo ' (--quick)') RSS_REQUESTS=$RSS_REQUESTS" \
-    "FCGIWRAP_CHILDREN=$FCGIWRAP_CHILDREN NGINX_WORKERS=$NGINX_WORKERS PH_HANDLER=$PH_HANDLER; pixelhook workers: default"
+    "FCGIWRAP_CHILDREN=$FCGIWRAP_CHILDREN NGINX_WORKERS=$NGINX_WORKERS PH_HANDLER=$PH_HANDLER; pixelhook workers: ${PH_WORKERS:-default}"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 

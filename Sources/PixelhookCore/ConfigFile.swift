@@ -26,7 +26,7 @@ public enum ConfigFile {
 
     /// `"quoted"` or `'quoted'` (then only a comment may follow), or bare up to ` #`.
     static func value(_ text: String, line: Int) throws(SettingsError) -> String {
-        guard let quote = text.first, quote == "\"" || quote == "'" else {
+        guard let quote = text.unicodeScalars.first, quote == "\"" || quote == "'" else {
             let scalars = Array(text.unicodeScalars)
             for index in scalars.indices.dropFirst() where scalars[index] == "#" && (scalars[index - 1] == " " || scalars[index - 1] == "\t") {
                 var kept = String.UnicodeScalarView()
@@ -35,14 +35,15 @@ public enum ConfigFile {
             }
             return text
         }
-        let rest = text.dropFirst()
+        // Scalars, not characters: a quote followed by a combining mark is one `Character`.
+        let rest = text.unicodeScalars.dropFirst()
         guard let close = rest.firstIndex(of: quote) else {
             throw SettingsError("config line \(line): missing closing \(quote)")
         }
-        let after = String(rest[rest.index(after: close)...]).trimmingWhitespace()
-        guard after.isEmpty || after.hasPrefix("#") else {
+        let after = String(String.UnicodeScalarView(rest[rest.index(after: close)...])).trimmingWhitespace()
+        guard after.isEmpty || after.unicodeScalars.first == "#" else {
             throw SettingsError("config line \(line): unexpected text after the closing \(quote)")
         }
-        return String(rest[..<close])
+        return String(String.UnicodeScalarView(rest[..<close]))
     }
 }

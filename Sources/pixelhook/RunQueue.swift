@@ -4,6 +4,10 @@ import PixelhookRuntime
 
 /// Internal: the detached runner a gateway starts after answering. Drains every build listed
 /// in `SPOOL/pending/`, then exits. Settings come from the environment the gateway passed.
+///
+/// A gateway starts it as `pixelhook run-queue --slot N`, which `main.swift` hands straight to
+/// `drain(delivery:slot:)`: ArgumentParser's reflection over every command cost 10 M
+/// instructions (about 3 ms) per runner start. This type keeps `--help` and manual use.
 struct RunQueue: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: DetachedQueueRunner.subcommand,
@@ -19,22 +23,33 @@ struct RunQueue: ParsableCommand {
     var slot: Int?
 
     func run() throws {
+        if let problem = RunQueue.drain(delivery: delivery, slot: slot) { throw ValidationError(problem) }
+    }
+
+    /// The fast path from `main.swift`: `run-queue --slot N` exactly, else nil (parse normally).
+    static func fastArguments(_ arguments: [String]) -> Int? {
+        guard arguments.count == 4, arguments[1] == DetachedQueueRunner.subcommand,
+              arguments[2] == DetachedQueueRunner.slotOption else { return nil }
+        return Int(arguments[3])
+    }
+
+    /// Runs the pool's loop; returns why it could not, or nil.
+    static func drain(delivery: String?, slot: Int?) -> String? {
         let settings: Settings
         switch SettingsLoader.load(environment: ProcessEnvironment.current()) {
         case .success(let valid): settings = valid
-        case .failure(let error): throw ValidationError(error.message)
+        case .failure(let error): return error.message
         }
         if let delivery {
-            guard let key = DetachedQueueRunner.key(fromID: delivery) else {
-                throw ValidationError("not a delivery id: \(delivery)")
-            }
+            guard let key = DetachedQueueRunner.key(fromID: delivery) else { return "not a delivery id: \(delivery)" }
             PendingBuilds(spool: Spool(root: settings.spool)).mark(key.buildID)
         }
+        let inherited = slot.map { HandlerSlots.Slot.inherited(index: $0, descriptor: DetachedQueueRunner.inheritedSlotDescriptor) }
         do {
-            let inherited = slot.map { HandlerSlots.Slot.inherited(index: $0, descriptor: DetachedQueueRunner.inheritedSlotDescriptor) }
             try DetachedQueueRunner.runPending(settings: settings, inherited: inherited)
         } catch {
-            throw ValidationError(error.description)
+            return error.description
         }
+        return nil
     }
 }

@@ -15,5 +15,9 @@ if CommandLine.arguments.count == 1, FastCGIListener.isListeningSocketOnStandard
 // Everything else: a command. Those that run handlers (run-queue, handle, retry, replay) must
 // find a handler's setsid daemon among their children afterwards.
 HandlerProcess.adoptOrphans()
+// The runner a gateway starts after each answer: no argument parsing on that path either.
+if let slot = RunQueue.fastArguments(CommandLine.arguments) {
+    exit(RunQueue.drain(delivery: nil, slot: slot) == nil ? 0 : 70)
+}
 // Errors are one line on stderr (CommandLineRunner).
 Pixelhook.runCommandLine()
