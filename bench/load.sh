@@ -50,9 +50,14 @@ for tool in nginx lighttpd curl python3 timeout; do
 done
 
 if [[ -z ${NO_BUILD:-} ]]; then
-    log "swift build -c release --product pixelhook --scratch-path $SCRATCH -Xswiftc -static-executable"
-    swift build -c release --product pixelhook --scratch-path "$SCRATCH" -Xswiftc -static-executable >&2 ||
-        die "build failed"
+    if [[ $SCRATCH == .build-static ]]; then
+        log "scripts/build-static.sh (the shipped build)"
+        bash "$ROOT/scripts/build-static.sh" >/dev/null || die "build failed"
+    else
+        log "swift build -c release --product pixelhook --scratch-path $SCRATCH -Xswiftc -static-executable"
+        swift build -c release --product pixelhook --scratch-path "$SCRATCH" -Xswiftc -static-executable >&2 ||
+            die "build failed"
+    fi
 fi
 BUILT=$ROOT/$SCRATCH/release/pixelhook
 [[ -x $BUILT ]] || die "no $BUILT (drop NO_BUILD)"

@@ -69,6 +69,13 @@ public struct Spool: Sendable {
     /// a crash at any instant leaves either nothing or both. `EEXIST` means another request got
     /// there first: a duplicate. The build directory is synced before either answer, so a 200
     /// never acknowledges an entry that a power cut could take back.
+    ///
+    /// Once those syncs have returned, the payload is made read-only (`durableMode`, no sync
+    /// needed): a later duplicate that sees that mode knows the entry is on disk and answers
+    /// without a directory `fsync`, which costs a device cache flush (0.3-0.8 ms here) even
+    /// when nothing is dirty. A duplicate that finds the payload still writable (its original
+    /// in flight, or crashed before its syncs, or a spool from an older pixelhook) syncs as
+    /// before, then marks it.
     public func store(_ delivery: Delivery) throws(StorageError) -> StoreOutcome {
         do {
             return try storeOnce(delivery)
@@ -78,11 +85,17 @@ public struct Spool: Sendable {
         }
     }
 
+    /// The mode of a payload whose name is known to be on disk (see `store`).
+    public static let durableMode: mode_t = 0o400
+
     private func storeOnce(_ delivery: Delivery) throws(StorageError) -> StoreOutcome {
-        let (buildDirectory, newParents) = try makeBuildDirectory(delivery.key)
         let payload = payloadPath(delivery.key)
+        var info = stat()
+        let found = stat(payload, &info) == 0
+        if found, info.st_mode & 0o777 == Spool.durableMode { return .duplicate }
+        let (buildDirectory, newParents) = try makeBuildDirectory(delivery.key)
         let outcome: StoreOutcome
-        if Syscalls.exists(payload) {
+        if found {
             outcome = .duplicate
         } else {
             try noteArrival(delivery.key, in: buildDirectory)
@@ -93,6 +106,7 @@ public struct Spool: Sendable {
         for directory in [buildDirectory] + newParents {
             try attempt("sync", directory) { try Syscalls.syncDirectory(directory) }
         }
+        chmod(payload, Spool.durableMode)  // only after the syncs returned; a hint, not synced
         return outcome
     }
 
