@@ -11,18 +11,10 @@ struct SimulateTests {
     /// Runs `pixelhook simulate URL ARGUMENTS…` with a clean environment; returns its exit
     /// status and stdout.
     static func simulate(_ server: WebServerFixture, _ arguments: [String]) throws -> (status: Int32, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: server.binary)
-        process.arguments = ["simulate", server.url, "--project-id", WebServerFixture.projectID] + arguments
-        process.environment = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        let (status, output) = try ToolRun.run(
+            server.binary, ["simulate", server.url, "--project-id", WebServerFixture.projectID] + arguments,
+            environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"])
+        return (status, output)
     }
 
     /// `runs.log` of the recording handler: `EVENT PROJECT/BUILD/EVENT` per run.

@@ -58,21 +58,10 @@ extension WebServerFixture {
 
     /// Runs `pixelhook ARGUMENTS` with the fixture's settings in its environment.
     func runPixelhook(_ arguments: [String], settings extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = [
+        try ToolRun.run(binary, arguments, environment: [
             "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
             "PIXELHOOK_SPOOL": spool, "PIXELHOOK_HANDLERS": handlers,
             "PIXELHOOK_PROJECT_IDS": WebServerFixture.projectID,
-        ].merging(extra) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        ].merging(extra) { $1 })
     }
 }
