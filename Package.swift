@@ -56,15 +56,17 @@ let package = Package(
             name: "PixelhookRuntimeTests",
             dependencies: ["PixelhookCore", "PixelhookRuntime"]
         ),
+        // What the test targets that run the `pixelhook` binary share: where it was built.
+        .target(name: "PixelhookTestSupport", path: "Tests/PixelhookTestSupport"),
         // Real lighttpd, nginx and fcgiwrap driving the built `pixelhook` binary.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["pixelhook"],
+            dependencies: ["pixelhook", "PixelhookTestSupport"],
             resources: []
         ),
-        .testTarget(name: "CommandTests", dependencies: ["pixelhook", "PixelhookCore", "PixelhookRuntime"]),
+        .testTarget(name: "CommandTests", dependencies: ["pixelhook", "PixelhookCore", "PixelhookRuntime", "PixelhookTestSupport"]),
         // `send`, `simulate` and the example handlers, run as processes against local HTTP servers.
-        .testTarget(name: "ClientTests", dependencies: ["pixelhook", "PixelhookCore"]),
+        .testTarget(name: "ClientTests", dependencies: ["pixelhook", "PixelhookCore", "PixelhookTestSupport"]),
         // Replays fuzz/corpus through the fuzz checks: what CI runs instead of fuzzing.
         .testTarget(name: "FuzzCorpusTests", dependencies: ["PixelhookFuzz"]),
     ]

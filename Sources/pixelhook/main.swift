@@ -12,9 +12,13 @@ if CommandLine.arguments.count == 1, getenv("GATEWAY_INTERFACE") != nil {
 if CommandLine.arguments.count == 1, FastCGIListener.isListeningSocketOnStandardInput() {
     exit(FastCGIResponder.serve(listener: 0, workers: FastCGI.defaultWorkers))
 }
-// Everything else: a command. Those that run handlers (run-queue, handle, retry, replay) must
-// find a handler's setsid daemon among their children afterwards.
-HandlerProcess.adoptOrphans()
+// Everything else: a command. Those that run handlers must find a handler's setsid daemon
+// among their children afterwards; the others (the FastCGI responder above all) must not
+// adopt their children's orphans.
+if let command = CommandLine.arguments.dropFirst().first,
+   [DetachedQueueRunner.subcommand, "handle", "retry", "replay"].contains(command) {
+    HandlerProcess.adoptOrphans()
+}
 // The runner a gateway starts after each answer: no argument parsing on that path either.
 if let slot = RunQueue.fastArguments(CommandLine.arguments) {
     exit(RunQueue.drain(delivery: nil, slot: slot) == nil ? 0 : 70)

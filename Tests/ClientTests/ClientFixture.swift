@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -52,10 +53,10 @@ enum Run {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    /// The debug build of `pixelhook` (`swift build --build-tests` makes it).
+    /// The `pixelhook` built with these tests (`BuiltBinary`).
     static var binary: String {
         get throws {
-            let path = packageRoot + "/.build/debug/pixelhook"
+            let path = BuiltBinary.path
             guard access(path, X_OK) == 0 else {
                 throw ClientFixtureError("\(path) is missing: run swift build --build-tests first")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import PixelhookCore
 import PixelhookRuntime
 #if canImport(Glibc)
@@ -31,8 +32,8 @@ final class CommandFixture {
     let directory: String
     var spool: String { directory + "/spool" }
     var handlers: String { directory + "/handlers" }
-    /// A hard link to `.build/debug/pixelhook` when possible, so a concurrent rebuild cannot
-    /// swap it out mid-test.
+    /// A hard link to the built binary (`BuiltBinary`) when possible, so a concurrent rebuild
+    /// cannot swap it out mid-test.
     let binary: String
     /// `PIXELHOOK_*` settings every command gets; tests may change them.
     var settings: [String: String]
@@ -45,7 +46,7 @@ final class CommandFixture {
             throw FixtureError("cannot create a temporary directory: \(String(cString: strerror(errno)))")
         }
         directory = String(cString: made)
-        let built = CommandFixture.packageRoot + "/.build/debug/pixelhook"
+        let built = BuiltBinary.path
         guard access(built, X_OK) == 0 else {
             try? FileManager.default.removeItem(atPath: directory)
             throw FixtureError("the pixelhook binary is missing at \(built): run swift build --build-tests first")

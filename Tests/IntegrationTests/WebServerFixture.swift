@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -138,17 +139,8 @@ final class WebServerFixture {
     ///   - responder, workers: `.nginxFastCGI` only: how the responder is started, and its
     ///     `--workers` (only with `.listen`).
     ///   - extraLocations: nginx only: more copies of the gateway's location.
-    /// The `pixelhook` built with these tests: beside the running test bundle, which
-    /// `swift test --scratch-path X` puts in `X/debug`; else `.build/debug/pixelhook`.
-    static let builtBinary: String = {
-        let fallback = packageRoot + "/.build/debug/pixelhook"
-        guard let runner = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return fallback }
-        var directory = URL(fileURLWithPath: runner).deletingLastPathComponent()
-        // The runner may sit inside the .xctest bundle on some toolchains.
-        while directory.path.contains(".xctest") { directory = directory.deletingLastPathComponent() }
-        let candidate = directory.path + "/pixelhook"
-        return access(candidate, X_OK) == 0 ? candidate : fallback
-    }()
+    /// The `pixelhook` built with these tests (`BuiltBinary`).
+    static var builtBinary: String { BuiltBinary.path }
 
     init(_ gateway: Gateway, settings: [String: String?] = [:], spool: String = "spool",
          responder: ResponderLaunch = .listen, workers: Int? = nil, extraLocations: [ExtraLocation] = [],
