@@ -41,15 +41,11 @@ public struct PendingBuilds: Sendable {
     /// The builds listed now, starting at a different place for each runner so that several
     /// runners reading the same list mostly claim different entries.
     public func listed(rotatedBy offset: Int = 0) -> [BuildID] {
-        guard let entries = opendir(directory) else { return [] }
-        defer { closedir(entries) }
-        var builds: [BuildID] = []
-        while let entry = readdir(entries) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let builds = ((try? DirectoryListing.names(directory)) ?? []).compactMap { name -> BuildID? in
             let parts = name.split(separator: PendingBuilds.separator, omittingEmptySubsequences: false)
             guard parts.count == 2, let project = parts.first, let build = parts.last,
-                  DeliveryKey.isSegment(project), DeliveryKey.isSegment(build) else { continue }
-            builds.append(BuildID(project: String(project), build: String(build)))
+                  DeliveryKey.isSegment(project), DeliveryKey.isSegment(build) else { return nil }
+            return BuildID(project: String(project), build: String(build))
         }
         guard !builds.isEmpty else { return [] }
         let start = offset % builds.count
