@@ -54,9 +54,8 @@ public struct HandlerSlots: Sendable {
     }
 
     /// A free slot, or nil at once when every slot is held.
-    public func tryAcquire(startingAt first: Int = 0) throws(StorageError) -> Slot? {
-        for step in 0..<count {
-            let index = (first + step) % count
+    public func tryAcquire() throws(StorageError) -> Slot? {
+        for index in 0..<count {
             let path = "\(directory)/\(index)"
             let fd = try attempt("open", path) {
                 try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
