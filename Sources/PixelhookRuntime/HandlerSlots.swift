@@ -33,7 +33,10 @@ public struct HandlerSlots: Sendable {
         /// The locked descriptor, for handing the slot to a child process (`spawn` with it kept
         /// open: a `flock` belongs to the open file, so the child holds it once we close ours).
         public var descriptor: Int32 { fd.rawValue }
-        public consuming func release() { try? fd.close() }
+        /// Ends the slot now. Consuming `self` runs `deinit`, the one place that closes: a close
+        /// here as well was a double close, which in the FastCGI responder closed whatever
+        /// descriptor another worker thread had just been given the same number for (a 502).
+        public consuming func release() {}
         deinit { try? fd.close() }
 
         /// A slot a parent process took and passed down as `descriptor`.
