@@ -12,10 +12,14 @@
 #   F1   nginx -> C libfcgi responder, bench/src/fcgi_floor.c, 2 procs (spawn-fcgi)   FastCGI floor
 #   F1n  nginx -> C libfcgi, bench/peers/fcgi_store.c, 2 procs: O_EXCL create + fsync file and dir,
 #        answer, posix_spawn /bin/true; new uploadId per request              new-delivery floor
+#   D0   no server: bench/src/durable_ceiling.c, 16 threads (the c16 columns) and 1 (c1) looping
+#        O_TMPFILE + write body + fdatasync + linkat + fsync(dir) in the spools' filesystem: the
+#        most durable stores/s this disk allows, what any receiver that stores before answering
+#        (SPEC) is bound by                                                      disk ceiling
 #   C2   nginx -> fcgiwrap -> C CGI bench/src/cgi_floor.c                        CGI floor (nginx)
 #   C3   lighttpd mod_cgi -> C CGI bench/src/cgi_floor.c                         CGI floor (lighttpd)
 #   X1   nginx -> `pixelhook fastcgi --listen` (default workers), fixed body: duplicate path  (F1)
-#   X1n  the same, new uploadId per request: durable store + handler `default`      (F1n)
+#   X1n  the same, new uploadId per request: durable store + handler `default`      (F1n, D0)
 #   X2   nginx -> fcgiwrap -> pixelhook as CGI, duplicate path                       (C2)
 #   X2n  the same, new-delivery path                                                 (C2)
 #   X3   lighttpd mod_cgi -> pixelhook as CGI, duplicate path                        (C3)
@@ -28,12 +32,14 @@
 #   P4   nginx -> php-fpm (static 2): json_decode                                    (F1)
 #   P4x  P4 + exec('/bin/true')                                                      (F1n)
 #   pixelhook settings: PIXELHOOK_SPOOL under the run dir (one spool per row), PIXELHOOK_HANDLERS
-#   with `default` = `#!/bin/sh\nexit 0` (PH_HANDLER=true: a symlink to /bin/true instead),
+#   with `default` a symlink to /bin/true, the command the peers run (PH_HANDLER=sh: the script
+#   `#!/bin/sh\nexit 0` instead),
 #   PIXELHOOK_PROJECT_IDS = body.json's projectId, PIXELHOOK_MAX_HANDLERS default.
 #
 # MEASURED per row: warm-up (WARM, unrecorded), then REPS x (wrk -t2 -c16 -d$DUR with RSS sampling,
 # wrk -t1 -c1 -d$DUR1); medians. Then, below the table, the target checks of the issue from this
-# same run: X1 >= 80 % of F1 (c16, c1); X1n vs P1 and vs the best of P2x/P2gx/P4x; X3 time per
+# same run: X1 >= 80 % of F1 (c16, c1); X1n vs P1 and vs the best of P2x/P2gx/P4x, and X1n and
+# P1 against the disk's durable ceiling D0; X3 time per
 # request / C3 <= 1.5x (c1); responder RSS after >= RSS_REQUESTS (100,000) requests < 16 MB;
 # one CGI process's peak RSS < 8 MB (/usr/bin/time -f %M); for X1n/X2n/X3n the handler runs
 # (results "done" in the spool, after the runners drained) against the 200 answers; for P1 the
@@ -43,7 +49,7 @@
 # KNOBS (environment): REPS=2 DUR=8s DUR1=4s WARM=1s ONLY=ids (comma/space separated)
 #   RSS_REQUESTS=100000  CGI_RSS_RUNS=5  P1_BURST=3s  DRAIN_MAX=60 (s, per run, new-delivery rows)
 #   FCGIWRAP_CHILDREN=4  NGINX_WORKERS=auto  NO_BUILD=1 (use the last .build-static binary)
-#   NO_INSTALL=1 (never apt-get/pip)  PH_HANDLER=sh|true  PH_WORKERS=N (responder --workers)
+#   NO_INSTALL=1 (never apt-get/pip)  PH_HANDLER=true|sh  PH_WORKERS=N (responder --workers)
 #   KEEP=1 (keep spools)  PYTHON=python3
 #   --quick sets REPS=1 DUR=2s DUR1=1s WARM=0.5s P1_BURST=1s RSS_REQUESTS=20000 (no RSS verdict)
 #   CGI_RSS_RUNS=3 unless they are set.
@@ -64,11 +70,12 @@ CMP=$BENCH/compare
 PEERS=$BENCH/peers
 PY=${PYTHON:-python3}
 
-ALL_TARGETS=(L0 F1 F1n C2 C3 X1 X1n X2 X2n X3 X3n P1 P2 P2g P2x P2gx P4 P4x)
+ALL_TARGETS=(L0 F1 F1n C2 C3 X1 X1n X2 X2n X3 X3n P1 P2 P2g P2x P2gx P4 P4x D0)
 declare -A LABEL=(
   [L0]="nginx \`return 200\` (ceiling)"
   [F1]="C libfcgi floor: nginx → fcgi_floor.c, 2 procs"
   [F1n]="C new-delivery floor: nginx → libfcgi, O_EXCL+fsync file+dir, answer, spawn true; new ids"
+  [D0]="disk ceiling, no HTTP: C threads O_TMPFILE+fdatasync+linkat+fsync dir; c16 = 16 threads, c1 = 1"
   [C2]="C CGI floor: nginx → fcgiwrap → cgi_floor.c"
   [C3]="C CGI floor: lighttpd mod_cgi → cgi_floor.c"
   [X1]="pixelhook FastCGI (nginx), dup path"
@@ -85,9 +92,9 @@ declare -A LABEL=(
   [P4]="nginx → php-fpm (static 2): json_decode"
   [P4x]="nginx → php-fpm + exec('true')"
 )
-declare -A FLOOR=([F1]=F1 [F1n]=F1n [C2]=C2 [C3]=C3 [X1]=F1 [X1n]=F1n [X2]=C2 [X2n]=C2 [X3]=C3
+declare -A FLOOR=([F1]=F1 [F1n]=F1n [D0]=D0 [C2]=C2 [C3]=C3 [X1]=F1 [X1n]=F1n [X2]=C2 [X2n]=C2 [X3]=C3
   [X3n]=C3 [P1]=F1n [P2]=F1 [P2g]=F1 [P2x]=F1n [P2gx]=F1n [P4]=F1 [P4x]=F1n)
-declare -A HANDLER=([F1n]="in-line" [P2x]="in-line" [P2gx]="in-line" [P4x]="in-line")
+declare -A HANDLER=([D0]="none" [F1n]="in-line" [P2x]="in-line" [P2gx]="in-line" [P4x]="in-line")
 
 QUICK=0
 for a in "$@"; do
@@ -112,7 +119,7 @@ CGI_RSS_RUNS=${CGI_RSS_RUNS:-5}
 DRAIN_MAX=${DRAIN_MAX:-60}
 FCGIWRAP_CHILDREN=${FCGIWRAP_CHILDREN:-4}
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
-PH_HANDLER=${PH_HANDLER:-sh}
+PH_HANDLER=${PH_HANDLER:-true}
 for v in DUR DUR1 WARM P1_BURST; do
   [[ ${!v} =~ ^[0-9]+(\.[0-9]+)?s?$ ]] || { echo "$v must be seconds, like 8s (got ${!v})" >&2; exit 2; }
 done
@@ -329,6 +336,7 @@ fi
 
 if have cc; then
   cc -O2 -o "$RUN/cgi-bin/cgi_floor" "$BENCH/src/cgi_floor.c" || log "cc cgi_floor.c failed"
+  cc -O2 -pthread -o "$RUN/bin/durable_ceiling" "$BENCH/src/durable_ceiling.c" || log "cc durable_ceiling.c failed"
   if [[ -f /usr/include/fcgiapp.h ]]; then
     cc -O2 -o "$RUN/bin/fcgi_floor" "$BENCH/src/fcgi_floor.c" -lfcgi || log "cc fcgi_floor.c failed"
     cc -O2 -o "$RUN/bin/fcgi_store" "$PEERS/fcgi_store.c" -lfcgi || log "cc fcgi_store.c failed"
@@ -501,6 +509,34 @@ t_F1n() {
   local pid=$LASTPID
   measure F1n "$NURL/f1n" "$UNIQ" front=tree:$NGINX_PID backend=tree:$pid
   stop "$pid"
+}
+# run_ceiling THREADS REP: one bounded durable_ceiling run -> one JSON line, as run_wrk does
+run_ceiling() {
+  local threads=$1 rep=$2 d raw line load1 conc
+  if ((threads == 1)); then conc=1; d=$(secs "$DUR1"); else conc=16; d=$(secs "$DUR"); fi
+  raw=$RAW/D0.c$conc.$rep.txt
+  # A new directory each run, removed only with the other spools at the end: on ext4 a mass
+  # removal makes new inodes slow to allocate for minutes after (recently_deleted), which would
+  # tax the rows after this one.
+  mkdir -p "$RUN/spool/d0.c$conc.$rep"
+  read -r load1 _ </proc/loadavg
+  timeout -k 5 120 "$RUN/bin/durable_ceiling" "$RUN/spool/d0.c$conc.$rep" "$threads" "$d" "$BENCH/body.json" >"$raw" 2>&1
+  line=$(grep '^BENCHRESULT ' "$raw" | tail -1)
+  if [[ -z $line ]]; then log "D0 c$conc #$rep: no result (see $raw)"; return; fi
+  awk -v c="$conc" -v r="$rep" -v l="$load1" '{
+      printf "{\"kind\":\"wrk\",\"target\":\"D0\",\"conc\":%d,\"rep\":%d,\"load1\":%s", c, r, l
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); printf ",\"%s\":%s", kv[1], kv[2] }
+      print "}" }' <<<"$line" >>"$JSONL"
+  log "D0 $threads thread(s) #$rep: $(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$line") durable stores/s"
+}
+t_D0() {
+  [[ -x $RUN/bin/durable_ceiling ]] || { skip D0 "cc durable_ceiling.c failed"; return; }
+  meta D0 ok
+  local rep
+  for rep in $(seq "$REPS"); do
+    run_ceiling 16 "$rep"
+    run_ceiling 1 "$rep"
+  done
 }
 t_C2() {
   [[ -x $RUN/cgi-bin/cgi_floor ]] || { skip C2 "cc failed"; return; }

@@ -240,7 +240,7 @@ def cmd_table(args):
     n1 = max((len(v) for kk, v in runs.items() if kk[1] == 1), default=0)
     lines += ['', f'Medians of {n16} run(s) at -t2 -c16 and {n1} at -t1 -c1, each figure on its own. '
               '÷ floor: the row\'s req/s divided by its floor\'s (FastCGI and direct-HTTP rows: F1; '
-              'durable/exec rows: F1n; CGI rows: the C CGI floor under the same server, C2 or C3). '
+              'durable/exec rows: F1n; D0, the disk ceiling: itself; CGI rows: the C CGI floor under the same server, C2 or C3). '
               'Peak RSS: sum of VmRSS over the target\'s processes, sampled every 0.5 s during the c16 '
               'runs (backend: the receiver with its children, e.g. pixelhook\'s handler runners under the FastCGI '
               'responder; total: with nginx/lighttpd; n/a: only short-lived processes; with more than 4 '
@@ -286,6 +286,15 @@ def cmd_table(args):
         if ok('F1n'):
             out.append(ratio_line('pixelhook FastCGI new delivery (X1n) ÷ C new-delivery floor (F1n)',
                                   'X1n', 'F1n'))
+        if ok('D0'):
+            out.append(ratio_line('pixelhook FastCGI new delivery (X1n) ÷ the disk\'s durable ceiling (D0, '
+                                  'stores/s with no HTTP and no handler)', 'X1n', 'D0'))
+            if ok('P1') and rps('P1', 16) and rps('D0', 16):
+                q = rps('P1', 16) / rps('D0', 16)
+                out.append(f'- adnanh/webhook (P1) ÷ the disk\'s durable ceiling (D0), c16: {q:.2f}'
+                           + (' — webhook answers faster than this disk can store durably, so no receiver that '
+                              'stores before it answers (SPEC) can be ahead of it on this machine'
+                              if q > 1 else ' — the disk is not what keeps pixelhook behind webhook here'))
     else:
         out.append('- pixelhook FastCGI new delivery: n/a (X1n not measured)')
     if ok('X3') and ok('C3'):
