@@ -121,3 +121,9 @@ int pixelhook_become_subreaper(void)
 {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
+
+int pixelhook_is_subreaper(void)
+{
+    int flag = 0;
+    return prctl(PR_GET_CHILD_SUBREAPER, &flag, 0, 0, 0) == 0 && flag != 0;
+}

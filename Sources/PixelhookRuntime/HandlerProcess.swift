@@ -154,7 +154,12 @@ public struct HandlerProcess {
     }
 
     /// Whether any live process besides the (exited) leader is still in the group.
+    ///
+    /// In a subreaper every live member descends from a child of ours (a member whose parent
+    /// died was handed to us), and the exited leader has no children left: with no child but
+    /// the leader, the group is empty and the scan of every process on the host is skipped.
     private func groupHasOthers(_ pgid: pid_t) -> Bool {
+        if pixelhook_is_subreaper() == 1, ownChildren().allSatisfy({ $0 == pgid }) { return false }
         guard let entries = opendir("/proc") else { return false }
         defer { closedir(entries) }
         while let entry = readdir(entries) {

@@ -102,7 +102,10 @@ struct HandlerRun {
         try attempt("read", delivery.payloadPath) { try FileContents.read(delivery.payloadPath) }
     }
 
+    /// A handler that printed nothing leaves no file: one inode fewer per delivery, and the
+    /// queue removed any older run's output before this run started.
     private func keepOutput(_ output: [UInt8]) throws {
+        guard !output.isEmpty else { return }
         let fd = try FileDescriptor.open(delivery.outputPath, .writeOnly,
                                          options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite])
         try fd.closeAfter { _ = try fd.writeAll(output) }

@@ -3,9 +3,12 @@ import Glibc
 #endif
 import PixelhookCore
 
-/// `SPOOL/pending/`: one empty file `PROJECT:BUILD` per build that has stored deliveries its
+/// `SPOOL/pending/`: one entry `PROJECT:BUILD` per build that has stored deliveries its
 /// runners have not picked up yet. It is a to-do list, not a record: the payloads without a
-/// result are the truth (`retry` finds them without it), so nothing here is synced.
+/// result are the truth (`retry` finds them without it), so nothing here is synced. Only the
+/// name counts: an entry is a hard link to the build's `.arrivals` (a new name costs no new
+/// inode, which on ext4 is the dearer part of a create), or an empty file where that is
+/// missing.
 ///
 /// A receiver marks the build after storing a payload; a runner claims an entry by unlinking
 /// it (exactly one claimer succeeds) and only then drains the build, so a payload stored after
@@ -25,10 +28,13 @@ public struct PendingBuilds: Sendable {
     /// stored all the same and `retry` will run it).
     @discardableResult
     public func mark(_ build: BuildID) -> Bool {
-        var fd = open(path(build), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let entry = path(build)
+        let arrivals = "\(spool.buildDirectory(build))/\(Spool.arrivalsName)"
+        if link(arrivals, entry) == 0 || errno == EEXIST { return true }
+        var fd = open(entry, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if fd < 0, errno == ENOENT, (try? spool.prepare()) != nil {
             // A spool made by an older pixelhook has no pending/ yet.
-            fd = open(path(build), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            fd = open(entry, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         }
         guard fd >= 0 else { return false }
         close(fd)

@@ -71,6 +71,20 @@ import PixelhookCore
         #expect(result.contains("\"exitCode\":2"))
     }
 
+    @Test func aSilentHandlerLeavesNoOutputFileNorAnOlderRunsOutput() throws {
+        let scratch = try Scratch()
+        try scratch.handler("default", "exit 0")
+        let settings = scratch.settings()
+        let stored = try delivery(payload())
+        _ = try Spool(root: settings.spool).store(stored)
+        let directory = "spool/deliveries/p1/u1/"
+        try "from an older run\n".write(toFile: scratch.root + "/" + directory + "build.approved.output",
+                                         atomically: false, encoding: .utf8)
+        try BuildQueue(settings: settings, key: stored.key).drain()
+        #expect(HandlerResult.state(ofStored: scratch.read(directory + "build.approved.result") ?? "") == .done)
+        #expect(scratch.read(directory + "build.approved.output") == nil)
+    }
+
     @Test func globalCapHoldsAcrossConcurrentBuilds() async throws {
         let scratch = try Scratch()
         // Each run records how many handlers are running at its start, using a lock-free

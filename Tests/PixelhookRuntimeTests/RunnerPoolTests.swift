@@ -18,6 +18,23 @@ import PixelhookCore
         #expect(pending.isEmpty)
     }
 
+    @Test func theEntryOfAStoredBuildIsItsArrivalsUnderANewNameNotANewFile() throws {
+        let scratch = try Scratch()
+        let spool = Spool(root: scratch.spool)
+        let stored = try delivery(payload())
+        _ = try spool.store(stored)
+        let pending = PendingBuilds(spool: spool)
+        #expect(pending.mark(stored.key.buildID))
+        #expect(pending.mark(stored.key.buildID), "marking twice is fine")
+        var entry = stat(), arrivals = stat()
+        #expect(stat(pending.path(stored.key.buildID), &entry) == 0)
+        #expect(stat(spool.buildDirectory(stored.key) + "/" + Spool.arrivalsName, &arrivals) == 0)
+        #expect(entry.st_ino == arrivals.st_ino && arrivals.st_nlink == 2)
+        #expect(pending.claim(stored.key.buildID))
+        #expect(stat(spool.buildDirectory(stored.key) + "/" + Spool.arrivalsName, &arrivals) == 0 && arrivals.st_nlink == 1,
+                "claiming leaves the build's own file alone")
+    }
+
     @Test func namesThatAreNotSpoolSegmentsAreNotListed() throws {
         let scratch = try Scratch()
         let spool = Spool(root: scratch.spool)

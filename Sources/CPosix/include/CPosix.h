@@ -37,5 +37,7 @@ int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], c
 /* prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants (a handler's setsid daemon) are
  * re-parented to this process instead of init, so they can be found among its children. */
 int pixelhook_become_subreaper(void);
+/* 1 if this process is a child subreaper (prctl(PR_GET_CHILD_SUBREAPER)), else 0. */
+int pixelhook_is_subreaper(void);
 
 #endif
