@@ -70,7 +70,9 @@ CMP=$BENCH/compare
 PEERS=$BENCH/peers
 PY=${PYTHON:-python3}
 
-ALL_TARGETS=(L0 F1 F1n C2 C3 X1 X1n X2 X2n X3 X3n P1 P2 P2g P2x P2gx P4 P4x D0)
+# Each pixelhook row runs right after its floor, so that a ratio compares two runs minutes, not
+# a quarter of an hour, apart on this shared machine (the load moves).
+ALL_TARGETS=(L0 F1 X1 F1n X1n C2 X2 X2n C3 X3 X3n P1 P2 P2g P2x P2gx P4 P4x D0)
 declare -A LABEL=(
   [L0]="nginx \`return 200\` (ceiling)"
   [F1]="C libfcgi floor: nginx → fcgi_floor.c, 2 procs"
