@@ -50,7 +50,8 @@
 #   RSS_REQUESTS=100000  CGI_RSS_RUNS=5  P1_BURST=3s  DRAIN_MAX=60 (s, per run, new-delivery rows)
 #   FCGIWRAP_CHILDREN=4  NGINX_WORKERS=auto  NO_BUILD=1 (use the last .build-static binary)
 #   NO_INSTALL=1 (never apt-get/pip)  PH_HANDLER=true|sh  PH_WORKERS=N (responder --workers)
-#   KEEP=1 (keep spools)  PYTHON=python3
+#   KEEP=1 (keep spools)  PYTHON=python3  SPOOL_FS=ext4 (spools on a new journalled ext4 loop image;
+#   root; SPOOL_FS_SIZE=4G)
 #   --quick sets REPS=1 DUR=2s DUR1=1s WARM=0.5s P1_BURST=1s RSS_REQUESTS=20000 (no RSS verdict)
 #   CGI_RSS_RUNS=3 unless they are set.
 #
@@ -146,6 +147,20 @@ OUT=$RUN/results
 RAW=$OUT/raw
 JSONL=$OUT/results.jsonl
 mkdir -p "$RAW" "$RUN"/{log,sock,bin,cgi-bin/new,spool,nginx,conf,handlers}
+# SPOOL_FS=ext4: every spool (and D0) on a new ext4 filesystem with a journal, in a loop image
+# under the run dir (root only). Without it they share the run dir's filesystem, whose history
+# counts: on ext4 *without* a journal (this VM's root) creating files is slow for minutes after
+# many were removed (the allocator skips recently deleted inodes), e.g. after a previous run.
+SPOOL_MOUNTED=0
+if [[ ${SPOOL_FS:-} == ext4 ]]; then
+  if truncate -s "${SPOOL_FS_SIZE:-4G}" "$RUN/spool.img" && mkfs.ext4 -q -F "$RUN/spool.img" &&
+     mount -o loop "$RUN/spool.img" "$RUN/spool" 2>"$RUN/log/mount.log"; then
+    SPOOL_MOUNTED=1
+  else
+    echo "SPOOL_FS=ext4: could not make or mount the loop image (root and a loop device are needed; see $RUN/log/mount.log)" >&2
+    exit 1
+  fi
+fi
 : >"$RUN/pids"
 : >"$JSONL"
 
@@ -235,8 +250,15 @@ cleanup() {
   for p in $(runners); do kill -TERM "$p" 2>/dev/null && log "stopped handler runner $p"; done
   if [[ ${KEEP:-0} != 1 && $RUN == /tmp/pixelhook-compare.* && -d $RUN/spool ]]; then
     local t=$SECONDS
+    if ((SPOOL_MOUNTED)); then
+      umount "$RUN/spool" || umount -l "$RUN/spool"
+      SPOOL_MOUNTED=0
+      rm -f "$RUN/spool.img"
+    fi
     rm -rf "$RUN/spool" "$RUN/cgi-bin" "$RUN/bin" "$RUN/nginx"
     log "removed the spools ($((SECONDS - t)) s; KEEP=1 keeps them)"
+  elif ((SPOOL_MOUNTED)); then
+    log "the spools stay mounted at $RUN/spool (KEEP=1): umount $RUN/spool when done"
   fi
 }
 trap cleanup EXIT
@@ -723,6 +745,8 @@ t_P4x() { t_P4_any P4x p4x; }
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) (+ working tree)"
   echo "host: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
   echo "load before: $LOAD_BEFORE"
+  echo "spools: $(if ((SPOOL_MOUNTED)); then echo "a new ext4 with a journal (SPOOL_FS=ext4, loop image)"; else
+    echo "the run dir's filesystem: $(findmnt -no FSTYPE,SOURCE -T "$RUN" 2>/dev/null | tr -s ' ')"; fi)"
   echo "versions: $(nginx -v 2>&1 | sed 's/.*: //'), $(lighttpd -v 2>&1 | head -1 | cut -d' ' -f1)," \
     "libfcgi $(dpkg-query -W -f='${Version}' libfcgi-dev 2>/dev/null), fcgiwrap $(dpkg-query -W -f='${Version}' fcgiwrap 2>/dev/null)," \
     "webhook $(have webhook && webhook -version 2>&1 | awk '{print $3}'), $([[ -n $PHPFPM ]] && $PHPFPM -v 2>/dev/null | head -1 | cut -d' ' -f1-2)," \
