@@ -410,6 +410,14 @@ drain_spool() {
   DRAINED=$((SECONDS - t0))
 }
 
+# record_result ID CONC REP LOAD1 LINE: a BENCHRESULT line as one JSON record of results.jsonl
+record_result() {
+  awk -v id="$1" -v c="$2" -v r="$3" -v l="$4" '{
+      printf "{\"kind\":\"wrk\",\"target\":\"%s\",\"conc\":%d,\"rep\":%d,\"load1\":%s", id, c, r, l
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); printf ",\"%s\":%s", kv[1], kv[2] }
+      print "}" }' <<<"$5" >>"$JSONL"
+}
+
 NONCE=$(((RANDOM << 15 | RANDOM) & 0xffffff))
 PH_SERVED=0
 # run_wrk ID CONC REP URL LUA: one bounded wrk run -> one JSON line (and a count line for spools)
@@ -425,10 +433,7 @@ run_wrk() {
   BENCH_NONCE=$NONCE timeout -k 5 120 wrk -t"$t" -c"$conc" -d"$d" --latency -s "$lua" "$url" >>"$raw" 2>&1
   line=$(grep '^BENCHRESULT ' "$raw" | tail -1)
   if [[ -z $line ]]; then log "$id c$conc #$rep: no result (see $raw)"; return; fi
-  awk -v id="$id" -v c="$conc" -v r="$rep" -v l="$load1" '{
-      printf "{\"kind\":\"wrk\",\"target\":\"%s\",\"conc\":%d,\"rep\":%d,\"load1\":%s", id, c, r, l
-      for (i = 2; i <= NF; i++) { split($i, kv, "="); printf ",\"%s\":%s", kv[1], kv[2] }
-      print "}" }' <<<"$line" >>"$JSONL"
+  record_result "$id" "$conc" "$rep" "$load1" "$line"
   req=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
   non=$(sed -E 's/.* non2xx=([0-9]+).*/\1/' <<<"$line")
   [[ $id == X1 || $id == X1n ]] && PH_SERVED=$((PH_SERVED + req))
@@ -547,10 +552,7 @@ run_ceiling() {
   timeout -k 5 120 "$RUN/bin/durable_ceiling" "$RUN/spool/d0.c$conc.$rep" "$threads" "$d" "$BENCH/body.json" >"$raw" 2>&1
   line=$(grep '^BENCHRESULT ' "$raw" | tail -1)
   if [[ -z $line ]]; then log "D0 c$conc #$rep: no result (see $raw)"; return; fi
-  awk -v c="$conc" -v r="$rep" -v l="$load1" '{
-      printf "{\"kind\":\"wrk\",\"target\":\"D0\",\"conc\":%d,\"rep\":%d,\"load1\":%s", c, r, l
-      for (i = 2; i <= NF; i++) { split($i, kv, "="); printf ",\"%s\":%s", kv[1], kv[2] }
-      print "}" }' <<<"$line" >>"$JSONL"
+  record_result D0 "$conc" "$rep" "$load1" "$line"
   log "D0 $threads thread(s) #$rep: $(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$line") durable stores/s"
 }
 t_D0() {
