@@ -60,13 +60,24 @@ public struct HandlerProcess {
         defer { close(reader) }
 
         var pid: pid_t = 0
-        let spawnError = withCStrings([executable] + arguments) { argv in
-            withCStrings(environment.map { "\($0.key)=\($0.value)" }.sorted()) { envp in
-                inheritedLocks.withUnsafeBufferPointer { locks in
-                    pixelhook_spawn_handler(&pid, executable, argv, envp, stdin.rawValue, pipeEnds[1], workingDirectory,
-                                            locks.baseAddress, Int32(locks.count))
+        func spawn() -> Int32 {
+            withCStrings([executable] + arguments) { argv in
+                withCStrings(environment.map { "\($0.key)=\($0.value)" }.sorted()) { envp in
+                    inheritedLocks.withUnsafeBufferPointer { locks in
+                        pixelhook_spawn_handler(&pid, executable, argv, envp, stdin.rawValue, pipeEnds[1], workingDirectory,
+                                                locks.baseAddress, Int32(locks.count))
+                    }
                 }
             }
+        }
+        // ETXTBSY: the file is open for writing somewhere, typically an operator's `cp` over the
+        // handler, or a descriptor another thread's fork holds until its exec. Both pass.
+        var spawnError = spawn()
+        var pause = 0.005
+        while spawnError == ETXTBSY, pause < 1 {
+            Syscalls.sleep(seconds: pause)
+            pause *= 2
+            spawnError = spawn()
         }
         close(pipeEnds[1])
         guard spawnError == 0 else { throw StorageError("run", executable, Errno(rawValue: spawnError)) }
@@ -114,8 +125,10 @@ public struct HandlerProcess {
         }
         // Deadline passed, or the leader exited: nothing of the group may stay behind, nor
         // anything that left the group but still carries this run's environment.
-        stopGroup(pid, reading: { drain(waitMilliseconds: 20) })
-        stopEscapees(leader: pid, reading: { drain(waitMilliseconds: 20) })
+        if timedOut || !leftNothing(leader: pid) {
+            stopGroup(pid, reading: { drain(waitMilliseconds: 20) })
+            stopEscapees(leader: pid, reading: { drain(waitMilliseconds: 20) })
+        }
         while readerOpen {
             var flags = fcntl(reader, F_GETFL)
             flags |= O_NONBLOCK
@@ -153,13 +166,18 @@ public struct HandlerProcess {
         }
     }
 
-    /// Whether any live process besides the (exited) leader is still in the group.
-    ///
-    /// In a subreaper every live member descends from a child of ours (a member whose parent
-    /// died was handed to us), and the exited leader has no children left: with no child but
-    /// the leader, the group is empty and the scan of every process on the host is skipped.
+    /// Whether the exited leader is certainly all there was: we are a subreaper and have no
+    /// other child. Every process the handler left, in its group or one that called `setsid`,
+    /// descends from a child of ours (an orphan is handed to us), and the exited leader has no
+    /// children left. Then neither the group nor escapees need looking for.
+    private func leftNothing(leader: pid_t) -> Bool {
+        pixelhook_is_subreaper() == 1 && ownChildren().allSatisfy { $0 == leader }
+    }
+
+    /// Whether any live process besides the (exited) leader is still in the group; a scan of
+    /// every process on the host unless `leftNothing` already says no.
     private func groupHasOthers(_ pgid: pid_t) -> Bool {
-        if pixelhook_is_subreaper() == 1, ownChildren().allSatisfy({ $0 == pgid }) { return false }
+        if leftNothing(leader: pgid) { return false }
         guard let entries = opendir("/proc") else { return false }
         defer { closedir(entries) }
         while let entry = readdir(entries) {

@@ -32,6 +32,22 @@ import Testing
         #expect(!outcome.timedOut)
     }
 
+    /// An operator's `cp` over the handler, or another thread's fork, holds it open for
+    /// writing for a moment: exec fails with ETXTBSY, and the run waits instead of failing.
+    @Test func aHandlerOpenForWritingForAMomentStillRuns() throws {
+        let scratch = try Scratch()
+        let handler = try process(scratch, "exit 7")
+        let writer = open(handler.executable, O_WRONLY | O_CLOEXEC)
+        #expect(writer >= 0)
+        let closer = Thread {
+            usleep(100_000)
+            close(writer)
+        }
+        closer.start()
+        let outcome = try handler.run()
+        #expect(outcome.exitCode == 7)
+    }
+
     @Test func reportsASignal() throws {
         let scratch = try Scratch()
         let outcome = try process(scratch, "kill -9 $$").run()
