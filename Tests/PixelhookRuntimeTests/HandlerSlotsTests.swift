@@ -20,7 +20,7 @@ import Testing
         let descriptor = slot.descriptor
         errno = 0
         slot.release()
+        // errno is per thread; the number itself may already be another test's new descriptor.
         #expect(errno == 0, "errno \(errno): release closed descriptor \(descriptor) more than once")
-        #expect(fcntl(descriptor, F_GETFD) == -1, "the descriptor is closed")
     }
 }
