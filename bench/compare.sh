@@ -3,7 +3,7 @@
 # (issue #6). wrk on 127.0.0.1 only, same POST body (bench/body.json) everywhere.
 #
 #   bash bench/compare.sh            # build pixelhook (static release), run every row: ~10 min on 2 cores
-#   bash bench/compare.sh --quick    # smoke run: REPS=1 DUR=2s DUR1=1s (~2 min)
+#   bash bench/compare.sh --quick    # smoke run: ROUNDS=1 REPS=1 DUR=2s DUR1=1s (~2 min)
 #   bash bench/compare.sh --list     # the row ids
 #   ONLY=F1,X1 NO_BUILD=1 bash bench/compare.sh
 #
@@ -36,7 +36,9 @@
 #   `#!/bin/sh\nexit 0` instead),
 #   PIXELHOOK_PROJECT_IDS = body.json's projectId, PIXELHOOK_MAX_HANDLERS default.
 #
-# MEASURED per row: warm-up (WARM, unrecorded), then REPS x (wrk -t2 -c16 -d$DUR with RSS sampling,
+# ROUNDS: the whole list of rows runs ROUNDS times (default 2), REPS runs of each row per round,
+# so a row's runs and its floor's are spread over the same stretch of a noisy machine's time.
+# MEASURED per row and round: warm-up (WARM, unrecorded), then REPS x (wrk -t2 -c16 -d$DUR with RSS sampling,
 # wrk -t1 -c1 -d$DUR1); medians. Then, below the table, the target checks of the issue from this
 # same run: X1 >= 80 % of F1 (c16, c1); X1n vs P1 and vs the best of P2x/P2gx/P4x, and X1n and
 # P1 against the disk's durable ceiling D0; X3 time per
@@ -46,13 +48,13 @@
 # same from webhook's own -verbose log (one burst, then up to 30 s of backlog): webhook answers
 # before it runs the command.
 #
-# KNOBS (environment): REPS=2 DUR=8s DUR1=4s WARM=1s ONLY=ids (comma/space separated)
+# KNOBS (environment): ROUNDS=2 REPS=1 DUR=8s DUR1=4s WARM=1s ONLY=ids (comma/space separated)
 #   RSS_REQUESTS=100000  CGI_RSS_RUNS=5  P1_BURST=3s  DRAIN_MAX=60 (s, per run, new-delivery rows)
 #   FCGIWRAP_CHILDREN=4  NGINX_WORKERS=auto  NO_BUILD=1 (use the last .build-static binary)
 #   NO_INSTALL=1 (never apt-get/pip)  PH_HANDLER=true|sh  PH_WORKERS=N (responder --workers)
 #   KEEP=1 (keep spools)  PYTHON=python3  SPOOL_FS=ext4 (spools on a new journalled ext4 loop image;
 #   root; SPOOL_FS_SIZE=4G)
-#   --quick sets REPS=1 DUR=2s DUR1=1s WARM=0.5s P1_BURST=1s RSS_REQUESTS=20000 (no RSS verdict)
+#   --quick sets ROUNDS=1 REPS=1 DUR=2s DUR1=1s WARM=0.5s P1_BURST=1s RSS_REQUESTS=20000 (no RSS verdict)
 #   CGI_RSS_RUNS=3 unless they are set.
 #
 # SAFETY: only 127.0.0.1 ports (free ones in 18300-18399) and unix sockets under the run dir
@@ -109,10 +111,14 @@ for a in "$@"; do
   esac
 done
 if [[ $QUICK == 1 ]]; then
-  REPS=${REPS:-1} DUR=${DUR:-2s} DUR1=${DUR1:-1s} WARM=${WARM:-0.5s} P1_BURST=${P1_BURST:-1s}
+  ROUNDS=${ROUNDS:-1} REPS=${REPS:-1} DUR=${DUR:-2s} DUR1=${DUR1:-1s} WARM=${WARM:-0.5s} P1_BURST=${P1_BURST:-1s}
   RSS_REQUESTS=${RSS_REQUESTS:-20000} CGI_RSS_RUNS=${CGI_RSS_RUNS:-3}
 fi
-REPS=${REPS:-2}
+ROUNDS=${ROUNDS:-2}
+REPS=${REPS:-1}
+ROUND=1
+# run_number REP: the run's number across rounds (raw file names, D0 directories, records)
+run_number() { echo $(((ROUND - 1) * REPS + $1)); }
 DUR=${DUR:-8s}
 DUR1=${DUR1:-4s}
 WARM=${WARM:-1s}
@@ -465,6 +471,7 @@ measure() {
     PH_SERVED=$((PH_SERVED + $(sed -nE 's/^BENCHRESULT requests=([0-9]+).*/\1/p' "$RAW/$id.warmup.txt" | tail -1) + 0))
   [[ -n $COUNT_SPOOL ]] && drain_spool "$COUNT_SPOOL"
   for rep in $(seq "$REPS"); do
+    rep=$(run_number "$rep")
     [[ -n $BEFORE_RUN ]] && $BEFORE_RUN
     $PY "$CMP/pb.py" rss --dur "$(secs "$DUR")" --interval 0.5 --out "$RAW/$id.rss.$rep.json" "$@" &
     sampler=$!
@@ -560,6 +567,7 @@ t_D0() {
   meta D0 ok
   local rep
   for rep in $(seq "$REPS"); do
+    rep=$(run_number "$rep")
     run_ceiling 16 "$rep"
     run_ceiling 1 "$rep"
   done
@@ -579,7 +587,7 @@ t_X1() {
   [[ -n $PH ]] || { skip X1 "no pixelhook build"; return; }
   nginx_up || { skip X1 "nginx did not start"; return; }
   pixelhook_up || { skip X1 "pixelhook fastcgi did not start"; return; }
-  PH_RSS0=$(awk '/^VmRSS/{print $2}' "/proc/$PH_PID/status")
+  [[ -n ${PH_RSS0:-} ]] || PH_RSS0=$(awk '/^VmRSS/{print $2}' "/proc/$PH_PID/status")
   measure X1 "$NURL/x1" "$POST" front=tree:$NGINX_PID backend=tree:$PH_PID
 }
 t_X1n() {
@@ -679,7 +687,7 @@ t_P1() {
   measure P1 "http://127.0.0.1:$WPORT/hooks/streampixel" "$POST" backend=tree:@"$RUN/webhook.pid"
   BEFORE_RUN=
   stop "$WEBHOOK_PID"; WEBHOOK_PID=
-  p1_check
+  ((ROUND == ROUNDS)) && p1_check
 }
 p1_check() {
   local pid acked fin=0 err i prev=-1 w0 vlog=$RUN/log/webhook-verbose.log
@@ -754,20 +762,24 @@ t_P4x() { t_P4_any P4x p4x; }
     "webhook $(have webhook && webhook -version 2>&1 | awk '{print $3}'), $([[ -n $PHPFPM ]] && $PHPFPM -v 2>/dev/null | head -1 | cut -d' ' -f1-2)," \
     "python $($PY -V 2>&1 | cut -d' ' -f2), flask $($PY -c 'import importlib.metadata as m; print(m.version("flask"))' 2>/dev/null)," \
     "gunicorn $($PY -c 'import gunicorn; print(gunicorn.__version__)' 2>/dev/null), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-  echo "knobs: REPS=$REPS DUR=$DUR DUR1=$DUR1 WARM=$WARM$([[ $QUICK == 1 ]] && echo ' (--quick)') RSS_REQUESTS=$RSS_REQUESTS" \
+  echo "knobs: ROUNDS=$ROUNDS REPS=$REPS DUR=$DUR DUR1=$DUR1 WARM=$WARM$([[ $QUICK == 1 ]] && echo ' (--quick)') RSS_REQUESTS=$RSS_REQUESTS" \
     "FCGIWRAP_CHILDREN=$FCGIWRAP_CHILDREN NGINX_WORKERS=$NGINX_WORKERS PH_HANDLER=$PH_HANDLER; pixelhook workers: ${PH_WORKERS:-default}"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
-for t in "${TARGETS[@]}"; do
-  log "== $t: ${LABEL[$t]}"
-  "t_$t"
-  case $t in
-    X1n) responder_rss ;;
-    X1) want X1n || responder_rss ;;
-    X3n) cgi_rss ;;
-    X3) want X3n || cgi_rss ;;
-  esac
+for ROUND in $(seq "$ROUNDS"); do
+  ((ROUNDS > 1)) && log "==== round $ROUND of $ROUNDS"
+  for t in "${TARGETS[@]}"; do
+    log "== $t: ${LABEL[$t]}"
+    "t_$t"
+    ((ROUND == ROUNDS)) || continue  # the one-off measurements: once, in the last round
+    case $t in
+      X1n) responder_rss ;;
+      X1) want X1n || responder_rss ;;
+      X3n) cgi_rss ;;
+      X3) want X3n || cgi_rss ;;
+    esac
+  done
 done
 cleanup
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); wall: $((SECONDS - T0)) s" >>"$OUT/env.txt"
