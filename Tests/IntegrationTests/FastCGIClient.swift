@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One connection straight to a FastCGI responder's unix socket, speaking FastCGI 1.0 records
 /// the way nginx does (one request per connection, role RESPONDER), and able to do what a web
@@ -11,53 +8,20 @@ final class FastCGIConnection {
         case beginRequest = 1, abortRequest = 2, endRequest = 3, params = 4, stdin = 5, stdout = 6, stderr = 7
     }
 
-    private var fd: Int32
+    private let socket: StreamSocket
 
     /// Connects to the unix socket at `path`; throws if nothing listens there.
     init(socket path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            Glibc.close(fd)
-            throw FixtureError("socket path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw FixtureError("connect \(path): \(reason)")
-        }
+        socket = try StreamSocket(unixPath: path)
     }
 
-    deinit { close() }
+    func close() { socket.close() }
 
-    func close() {
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
-    }
-
-    /// Writes all of `bytes` (MSG_NOSIGNAL: a responder that hung up is an error, not SIGPIPE).
-    func send(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { throw FixtureError("send: \(String(cString: strerror(errno)))") }
-            sent += count
-        }
-    }
+    /// Writes all of `bytes` (an error if the responder hung up).
+    func send(_ bytes: [UInt8]) throws { try socket.send(bytes) }
 
     /// Half-closes the connection: the responder reads EOF after what was sent.
-    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+    func shutdownWrite() { socket.shutdownWrite() }
 
     // MARK: - Records
 
@@ -141,17 +105,9 @@ final class FastCGIConnection {
                 }
                 buffer.removeFirst(total)
             }
-            let left = deadline.timeIntervalSinceNow
-            guard left > 0 else { return response }
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(left * 1000) + 1)
-            if ready < 0, errno == EINTR { continue }
-            guard ready > 0 else { return response }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return response }  // EOF (or reset): whatever came
-            buffer += chunk[0..<count]
+            // EOF, a reset or the deadline: whatever came.
+            guard case .bytes(let chunk) = socket.receive(before: deadline) else { return response }
+            buffer += chunk
         }
     }
 
@@ -159,17 +115,13 @@ final class FastCGIConnection {
     /// within `timeout` seconds.
     func waitForClose(timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while deadline.timeIntervalSinceNow > 0 {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(deadline.timeIntervalSinceNow * 1000) + 1)
-            if ready < 0, errno == EINTR { continue }
-            guard ready > 0 else { return false }
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { return true }
+        while true {
+            switch socket.receive(before: deadline) {
+            case .bytes: continue
+            case .closed: return true
+            case .timedOut: return false
+            }
         }
-        return false
     }
 }
 

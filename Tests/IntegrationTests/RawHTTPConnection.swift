@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One plain TCP connection to the web server, for requests curl will not send: a
 /// Content-Length that lies, a body that trickles in with pauses.
@@ -13,32 +10,14 @@ import Glibc
 /// let reply = try connection.readReply(timeout: 10)
 /// ```
 final class RawHTTPConnection {
-    private var fd: Int32
+    private let socket: StreamSocket
     private let started = Date()
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw FixtureError("connect 127.0.0.1:\(port): \(reason)")
-        }
+        socket = try StreamSocket(tcpPort: port)
     }
 
-    deinit { close() }
-
-    func close() {
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
-    }
+    func close() { socket.close() }
 
     /// An HTTP/1.1 request head (`Connection: close`), with the given Content-Length.
     static func head(_ method: String = "POST", path: String, contentLength: Int?,
@@ -48,19 +27,11 @@ final class RawHTTPConnection {
         return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
     }
 
-    /// Writes all of `bytes`; MSG_NOSIGNAL: a server that hung up is an error, not SIGPIPE.
-    func send(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { throw FixtureError("send: \(String(cString: strerror(errno)))") }
-            sent += count
-        }
-    }
+    /// Writes all of `bytes` (an error if the server hung up).
+    func send(_ bytes: [UInt8]) throws { try socket.send(bytes) }
 
     /// Half-closes: the server reads EOF after what was sent.
-    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+    func shutdownWrite() { socket.shutdownWrite() }
 
     /// Reads until the response is complete (its Content-Length, or the last chunk), the server
     /// closes the connection, or `timeout` seconds pass; the reply so far (status 0 when nothing
@@ -69,16 +40,8 @@ final class RawHTTPConnection {
     func readReply(timeout: Double) throws -> HTTPReply {
         let deadline = Date().addingTimeInterval(timeout)
         var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while deadline.timeIntervalSinceNow > 0 {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(deadline.timeIntervalSinceNow * 1000) + 1)
-            if ready < 0, errno == EINTR { continue }
-            guard ready > 0 else { break }
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
-            received += chunk[0..<count]
+        while case .bytes(let chunk) = socket.receive(before: deadline) {
+            received += chunk
             if RawHTTPConnection.isComplete(received) { break }
         }
         return RawHTTPConnection.parse(received, seconds: Date().timeIntervalSince(started))
