@@ -59,6 +59,21 @@ struct StorageFaultTests {
         }
     }
 
+    /// Once the fault is gone, with no restart: the health check is 200 again, each of `bodies`
+    /// (refused before) is stored as new, and all `handlers` runs end done. Replies go to `replies`.
+    func expectRecovery(_ server: WebServerFixture, storing bodies: [Data], handlers: Int,
+                        replies: inout [HTTPReply], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let healthy = try server.request("GET")
+        #expect(healthy.status == 200 && healthy.json == ["ok": true], "\(healthy)", sourceLocation: sourceLocation)
+        for body in bodies {
+            let reply = try server.post(body)
+            replies.append(reply)
+            #expect(reply.status == 200 && reply.json?["duplicate"] == false, "\(reply)", sourceLocation: sourceLocation)
+        }
+        let results = try server.waitForHandlers(count: handlers)
+        #expect(results.values.allSatisfy { $0["state"] == "done" }, "\(results)", sourceLocation: sourceLocation)
+    }
+
     @Test("Disk full: a new delivery is 503 with the reason, nothing half-written; freed, it is stored and run",
           arguments: gateways)
     func diskFull(_ gateway: Gateway) throws {
@@ -94,15 +109,7 @@ struct StorageFaultTests {
 
             // Service resumes by itself: no restart, no operator.
             disk.free()
-            let healthy = try server.request("GET")
-            #expect(healthy.status == 200 && healthy.json == ["ok": true], "\(healthy)")
-            for body in [newBuild, sameBuild] {
-                let reply = try server.post(body)
-                replies.append(reply)
-                #expect(reply.status == 200 && reply.json?["duplicate"] == false, "\(reply)")
-            }
-            let results = try server.waitForHandlers(count: 3)
-            #expect(results.values.allSatisfy { $0["state"] == "done" }, "\(results)")
+            try expectRecovery(server, storing: [newBuild, sameBuild], handlers: 3, replies: &replies)
             #expect(server.runs.sorted() == [
                 "build.downloading \(WebServerFixture.projectID)/full-1/build.downloading",
                 "build.uploaded \(WebServerFixture.projectID)/full-1/build.uploaded",
@@ -142,15 +149,7 @@ struct StorageFaultTests {
             #expect(server.storedDeliveries == ["\(WebServerFixture.projectID)/ro-1/build.uploaded"])
 
             try disk.remount(readOnly: false)
-            let healthy = try server.request("GET")
-            #expect(healthy.status == 200 && healthy.json == ["ok": true], "\(healthy)")
-            for body in [newBuild, sameBuild] {
-                let reply = try server.post(body)
-                replies.append(reply)
-                #expect(reply.status == 200 && reply.json?["duplicate"] == false, "\(reply)")
-            }
-            let results = try server.waitForHandlers(count: 3)
-            #expect(results.values.allSatisfy { $0["state"] == "done" }, "\(results)")
+            try expectRecovery(server, storing: [newBuild, sameBuild], handlers: 3, replies: &replies)
             #expect(server.runs.count == 3, "\(server.runs)")
             expectNothingHalfWritten(server, accepted: [first, newBuild, sameBuild])
             server.expectNoCrash(replies, responder: responder)
