@@ -58,16 +58,10 @@ import PixelhookCore
 
     @Test func aRunnerDrainsEveryListedBuildInOrderThenStops() throws {
         let scratch = try Scratch()
-        try scratch.handler("default", #"echo "$PIXELHOOK_DELIVERY" >> ../runs"#)
-        let settings = scratch.settings(maxHandlers: 2)
-        let spool = Spool(root: settings.spool)
+        let (settings, spool) = try recordingSettings(scratch, maxHandlers: 2)
         let bodies = [payload(event: "build.uploaded", uploadId: "u1"), payload(event: "build.approved", uploadId: "u1"),
                       payload(event: "build.uploaded", uploadId: "u2")]
-        for body in bodies {
-            let stored = try delivery(body)
-            #expect(try spool.store(stored) == .stored)
-            PendingBuilds(spool: spool).mark(stored.key.buildID)
-        }
+        for body in bodies { try storeAndList(body, in: spool) }
         #expect(try DetachedQueueRunner.runPending(settings: settings) == 3)
         let runs = scratch.read("runs")?.split(separator: "\n").map(String.init) ?? []
         #expect(runs.sorted() == ["p1/u1/build.approved", "p1/u1/build.uploaded", "p1/u2/build.uploaded"])
@@ -79,12 +73,8 @@ import PixelhookCore
 
     @Test func withEveryRunnerSlotHeldARunnerLeavesTheListToTheirHolders() throws {
         let scratch = try Scratch()
-        try scratch.handler("default", #"echo "$PIXELHOOK_DELIVERY" >> ../runs"#)
-        let settings = scratch.settings(maxHandlers: 2)
-        let spool = Spool(root: settings.spool)
-        let stored = try delivery(payload())
-        _ = try spool.store(stored)
-        PendingBuilds(spool: spool).mark(stored.key.buildID)
+        let (settings, spool) = try recordingSettings(scratch, maxHandlers: 2)
+        let stored = try storeAndList(payload(), in: spool)
         let runners = HandlerSlots.runners(spool: spool, count: 2)
         // Slots are ~Copyable, which #require does not take.
         guard let first = try runners.tryAcquire(), let second = try runners.tryAcquire() else {
@@ -104,9 +94,7 @@ import PixelhookCore
 
     @Test func aListedBuildWithNothingPendingRunsNothing() throws {
         let scratch = try Scratch()
-        try scratch.handler("default", #"echo "$PIXELHOOK_DELIVERY" >> ../runs"#)
-        let settings = scratch.settings()
-        let spool = Spool(root: settings.spool)
+        let (settings, spool) = try recordingSettings(scratch)
         let stored = try delivery(payload())
         _ = try spool.store(stored)
         _ = try BuildQueue(settings: settings, key: stored.key).drain()
@@ -121,12 +109,8 @@ import PixelhookCore
 extension RunnerPoolTests {
     @Test func aRunnerUsesTheSlotItsStarterTookAndGivesItBack() throws {
         let scratch = try Scratch()
-        try scratch.handler("default", #"echo "$PIXELHOOK_DELIVERY" >> ../runs"#)
-        let settings = scratch.settings(maxHandlers: 1)
-        let spool = Spool(root: settings.spool)
-        let stored = try delivery(payload())
-        _ = try spool.store(stored)
-        PendingBuilds(spool: spool).mark(stored.key.buildID)
+        let (settings, spool) = try recordingSettings(scratch, maxHandlers: 1)
+        try storeAndList(payload(), in: spool)
         let runners = HandlerSlots.runners(spool: spool, count: 1)
         guard let taken = try runners.tryAcquire() else {
             Issue.record("the only runner slot should be free")
@@ -136,5 +120,25 @@ extension RunnerPoolTests {
         #expect(try DetachedQueueRunner.runPending(settings: settings, inherited: taken) == 1)
         #expect(scratch.read("runs") == "p1/u1/build.approved\n")
         #expect(runners.hasFree, "released when the runner is done")
+    }
+}
+
+extension RunnerPoolTests {
+    /// Settings whose `default` handler appends each delivery id it runs to `runs`.
+    func recordingSettings(_ scratch: Scratch, maxHandlers: Int = 4) throws -> (Settings, Spool) {
+        try scratch.handler("default", #"echo "$PIXELHOOK_DELIVERY" >> ../runs"#)
+        let settings = scratch.settings(maxHandlers: maxHandlers)
+        return (settings, Spool(root: settings.spool))
+    }
+
+    /// Stores `body` (new, not a duplicate) and lists its build as pending, as a receiver does
+    /// before answering.
+    @discardableResult
+    func storeAndList(_ body: [UInt8], in spool: Spool,
+                      sourceLocation: SourceLocation = #_sourceLocation) throws -> Delivery {
+        let stored = try delivery(body)
+        #expect(try spool.store(stored) == .stored, sourceLocation: sourceLocation)
+        PendingBuilds(spool: spool).mark(stored.key.buildID)
+        return stored
     }
 }
