@@ -139,7 +139,7 @@ public struct BuildQueue {
     public var isBusy: Bool { BuildLock.isHeld(in: directory) }
 
     private func readArrivals() -> String {
-        let bytes = (try? FileContents.read("\(directory)/\(Spool.arrivalsName)")) ?? []
+        let bytes = (try? FileContents.read(Spool.arrivalsPath(in: directory))) ?? []
         return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -29,7 +29,7 @@ public struct PendingBuilds: Sendable {
     @discardableResult
     public func mark(_ build: BuildID) -> Bool {
         let entry = path(build)
-        let arrivals = "\(spool.buildDirectory(build))/\(Spool.arrivalsName)"
+        let arrivals = Spool.arrivalsPath(in: spool.buildDirectory(build))
         if link(arrivals, entry) == 0 || errno == EEXIST { return true }
         var fd = open(entry, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if fd < 0, errno == ENOENT, (try? spool.prepare()) != nil {

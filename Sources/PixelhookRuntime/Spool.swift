@@ -112,13 +112,16 @@ public struct Spool: Sendable {
 
     public static let arrivalsName = ".arrivals"
 
+    /// The arrival order file of the build whose directory is `buildDirectory`.
+    public static func arrivalsPath(in buildDirectory: String) -> String { "\(buildDirectory)/\(arrivalsName)" }
+
     /// Appends the event to the build's arrival order *before* its payload gets a name, so any
     /// runner that sees the payload also sees its place in line. Timestamps cannot give this
     /// order: ctime ticks in milliseconds. A line whose link then fails (a duplicate racing
     /// us, a crash) names no new payload and is skipped by the reader. Not synced: after a
     /// power cut, unlisted payloads are run after the listed ones.
     private func noteArrival(_ key: DeliveryKey, in buildDirectory: String) throws(StorageError) {
-        let path = "\(buildDirectory)/\(Spool.arrivalsName)"
+        let path = Spool.arrivalsPath(in: buildDirectory)
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StorageError("open", path, Errno(rawValue: errno)) }
         defer { close(fd) }

@@ -52,7 +52,7 @@ public struct SpoolCollector {
             let emptied = try collect(directory, into: &summary)
             if emptied {
                 // Still holding the lock: a runner waiting on it sees the file gone and retries.
-                unlink("\(directory)/\(Spool.arrivalsName)")
+                unlink(Spool.arrivalsPath(in: directory))
                 lock.unlinkFile()
                 if rmdir(directory) == 0 { summary.builds += 1 }
             }

@@ -28,10 +28,11 @@ import PixelhookCore
         #expect(pending.mark(stored.key.buildID), "marking twice is fine")
         var entry = stat(), arrivals = stat()
         #expect(stat(pending.path(stored.key.buildID), &entry) == 0)
-        #expect(stat(spool.buildDirectory(stored.key) + "/" + Spool.arrivalsName, &arrivals) == 0)
+        let arrivalsPath = Spool.arrivalsPath(in: spool.buildDirectory(stored.key))
+        #expect(stat(arrivalsPath, &arrivals) == 0)
         #expect(entry.st_ino == arrivals.st_ino && arrivals.st_nlink == 2)
         #expect(pending.claim(stored.key.buildID))
-        #expect(stat(spool.buildDirectory(stored.key) + "/" + Spool.arrivalsName, &arrivals) == 0 && arrivals.st_nlink == 1,
+        #expect(stat(arrivalsPath, &arrivals) == 0 && arrivals.st_nlink == 1,
                 "claiming leaves the build's own file alone")
     }
 
