@@ -10,8 +10,10 @@
 # ROWS (id: what; "floor" = what its ratio divides by)
 #   L0   nginx `return 200` (the ceiling)
 #   F1   nginx -> C libfcgi responder, bench/src/fcgi_floor.c, 2 procs (spawn-fcgi)   FastCGI floor
-#   F1n  nginx -> C libfcgi, bench/peers/fcgi_store.c, 2 procs: O_EXCL create + fsync file and dir,
+#   F1n  nginx -> C libfcgi, bench/peers/fcgi_store.c, 2 procs: O_EXCL create + fdatasync file, fsync dir,
 #        answer, posix_spawn /bin/true; new uploadId per request              new-delivery floor
+#   F1s  the same program with no handler and 16 procs (one per -c16 connection): the most
+#        answers/s a FastCGI receiver that stores durably before it answers gets here (SPEC §9)
 #   D0   no server: bench/src/durable_ceiling.c, 16 threads (the c16 columns) and 1 (c1) looping
 #        O_TMPFILE + write body + fdatasync + linkat + fsync(dir) in the spools' filesystem: the
 #        most durable stores/s this disk allows, what any receiver that stores before answering
@@ -50,7 +52,7 @@
 #
 # KNOBS (environment): ROUNDS=2 REPS=1 DUR=8s DUR1=4s WARM=1s ONLY=ids (comma/space separated)
 #   RSS_REQUESTS=100000  CGI_RSS_RUNS=5  P1_BURST=3s  DRAIN_MAX=60 (s, per run, new-delivery rows)
-#   FCGIWRAP_CHILDREN=4  NGINX_WORKERS=auto  NO_BUILD=1 (use the last .build-static binary)
+#   FCGIWRAP_CHILDREN=4  NGINX_WORKERS=auto  NO_BUILD=1 (use the last .build-static binary) F1S_PROCS=16
 #   NO_INSTALL=1 (never apt-get/pip)  PH_HANDLER=true|sh  PH_WORKERS=N (responder --workers)
 #   KEEP=1 (keep spools)  PYTHON=python3  SPOOL_FS=ext4 (spools on a new journalled ext4 loop image;
 #   root; SPOOL_FS_SIZE=4G)
@@ -75,11 +77,12 @@ PY=${PYTHON:-python3}
 
 # Each pixelhook row runs right after its floor, so that a ratio compares two runs minutes, not
 # a quarter of an hour, apart on this shared machine (the load moves).
-ALL_TARGETS=(L0 F1 X1 F1n X1n C2 X2 X2n C3 X3 X3n P1 P2 P2g P2x P2gx P4 P4x D0)
+ALL_TARGETS=(L0 F1 X1 F1n X1n F1s C2 X2 X2n C3 X3 X3n P1 P2 P2g P2x P2gx P4 P4x D0)
 declare -A LABEL=(
   [L0]="nginx \`return 200\` (ceiling)"
   [F1]="C libfcgi floor: nginx → fcgi_floor.c, 2 procs"
-  [F1n]="C new-delivery floor: nginx → libfcgi, O_EXCL+fsync file+dir, answer, spawn true; new ids"
+  [F1n]="C new-delivery floor: nginx → libfcgi, O_EXCL+fdatasync file+fsync dir, answer, spawn true; new ids"
+  [F1s]="C durable-receiver ceiling: nginx → libfcgi, 16 procs, O_EXCL+fdatasync file+fsync dir, answer, no handler; new ids"
   [D0]="disk ceiling, no HTTP: C threads O_TMPFILE+fdatasync+linkat+fsync dir; c16 = 16 threads, c1 = 1"
   [C2]="C CGI floor: nginx → fcgiwrap → cgi_floor.c"
   [C3]="C CGI floor: lighttpd mod_cgi → cgi_floor.c"
@@ -97,9 +100,9 @@ declare -A LABEL=(
   [P4]="nginx → php-fpm (static 2): json_decode"
   [P4x]="nginx → php-fpm + exec('true')"
 )
-declare -A FLOOR=([F1]=F1 [F1n]=F1n [D0]=D0 [C2]=C2 [C3]=C3 [X1]=F1 [X1n]=F1n [X2]=C2 [X2n]=C2 [X3]=C3
+declare -A FLOOR=([F1]=F1 [F1n]=F1n [F1s]=F1s [D0]=D0 [C2]=C2 [C3]=C3 [X1]=F1 [X1n]=F1n [X2]=C2 [X2n]=C2 [X3]=C3
   [X3n]=C3 [P1]=F1n [P2]=F1 [P2g]=F1 [P2x]=F1n [P2gx]=F1n [P4]=F1 [P4x]=F1n)
-declare -A HANDLER=([D0]="none" [F1n]="in-line" [P2x]="in-line" [P2gx]="in-line" [P4x]="in-line")
+declare -A HANDLER=([D0]="none" [F1s]="none" [F1n]="in-line" [P2x]="in-line" [P2gx]="in-line" [P4x]="in-line")
 
 QUICK=0
 for a in "$@"; do
@@ -127,6 +130,7 @@ RSS_REQUESTS=${RSS_REQUESTS:-100000}
 CGI_RSS_RUNS=${CGI_RSS_RUNS:-5}
 DRAIN_MAX=${DRAIN_MAX:-60}
 FCGIWRAP_CHILDREN=${FCGIWRAP_CHILDREN:-4}
+F1S_PROCS=${F1S_PROCS:-16}
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
 PH_HANDLER=${PH_HANDLER:-true}
 for v in DUR DUR1 WARM P1_BURST; do
@@ -546,6 +550,16 @@ t_F1n() {
   measure F1n "$NURL/f1n" "$UNIQ" front=tree:$NGINX_PID backend=tree:$pid
   stop "$pid"
 }
+t_F1s() {
+  [[ -x $RUN/bin/fcgi_store ]] && have spawn-fcgi || { skip F1s "libfcgi-dev or spawn-fcgi missing"; return; }
+  nginx_up || { skip F1s "nginx did not start"; return; }
+  mkdir -p "$RUN/spool/f1s"
+  spawn_fcgi f1s "$RUN/sock/f1s.sock" "$F1S_PROCS" "$RUN/bin/fcgi_store" "$RUN/spool/f1s" - ||
+    { skip F1s "spawn-fcgi failed"; stop "$LASTPID"; return; }
+  local pid=$LASTPID
+  measure F1s "$NURL/f1s" "$UNIQ" front=tree:$NGINX_PID backend=tree:$pid
+  stop "$pid"
+}
 # run_ceiling THREADS REP: one bounded durable_ceiling run -> one JSON line, as run_wrk does
 run_ceiling() {
   local threads=$1 rep=$2 d raw line load1 conc
@@ -763,7 +777,7 @@ t_P4x() { t_P4_any P4x p4x; }
     "python $($PY -V 2>&1 | cut -d' ' -f2), flask $($PY -c 'import importlib.metadata as m; print(m.version("flask"))' 2>/dev/null)," \
     "gunicorn $($PY -c 'import gunicorn; print(gunicorn.__version__)' 2>/dev/null), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "knobs: ROUNDS=$ROUNDS REPS=$REPS DUR=$DUR DUR1=$DUR1 WARM=$WARM$([[ $QUICK == 1 ]] && echo ' (--quick)') RSS_REQUESTS=$RSS_REQUESTS" \
-    "FCGIWRAP_CHILDREN=$FCGIWRAP_CHILDREN NGINX_WORKERS=$NGINX_WORKERS PH_HANDLER=$PH_HANDLER; pixelhook workers: ${PH_WORKERS:-default}"
+    "FCGIWRAP_CHILDREN=$FCGIWRAP_CHILDREN F1S_PROCS=$F1S_PROCS NGINX_WORKERS=$NGINX_WORKERS PH_HANDLER=$PH_HANDLER; pixelhook workers: ${PH_WORKERS:-default}"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 

@@ -295,6 +295,16 @@ def cmd_table(args):
                            + (' — webhook answers faster than this disk can store durably, so no receiver that '
                               'stores before it answers (SPEC) can be ahead of it on this machine'
                               if q > 1 else ' — the disk is not what keeps pixelhook behind webhook here'))
+        if ok('F1s'):
+            out.append(ratio_line('pixelhook FastCGI new delivery (X1n) ÷ the durable-receiver ceiling (F1s: '
+                                  'C, 16 procs, store and answer, no handler)', 'X1n', 'F1s'))
+            if ok('P1') and rps('P1', 16) and rps('F1s', 16):
+                q = rps('P1', 16) / rps('F1s', 16)
+                out.append(f'- adnanh/webhook (P1) ÷ the durable-receiver ceiling (F1s), c16: {q:.2f}'
+                           + (' — webhook answers faster than a C receiver that stores before it answers and runs '
+                              'no handler at all, so the "ahead of webhook" target is out of reach for any '
+                              'receiver that keeps SPEC §9 on this machine' if q > 1 else
+                              ' — a durable receiver can answer as fast as webhook here'))
     else:
         out.append('- pixelhook FastCGI new delivery: n/a (X1n not measured)')
     if ok('X3') and ok('C3'):
