@@ -56,8 +56,15 @@
 #   NO_INSTALL=1 (never apt-get/pip)  PH_HANDLER=true|sh  PH_WORKERS=N (responder --workers)
 #   KEEP=1 (keep spools)  PYTHON=python3  SPOOL_FS=ext4 (spools on a new journalled ext4 loop image;
 #   root; SPOOL_FS_SIZE=4G)
+#   PAIRS=5 PAIR_DUR=2s (the paired checks, below)
 #   --quick sets ROUNDS=1 REPS=1 DUR=2s DUR1=1s WARM=0.5s P1_BURST=1s RSS_REQUESTS=20000 (no RSS verdict)
-#   CGI_RSS_RUNS=3 unless they are set.
+#   CGI_RSS_RUNS=3 PAIRS=2 PAIR_DUR=1s unless they are set.
+#
+# PAIRED CHECKS (last round): the two targets that divide a pixelhook row by its floor, X1 ÷ F1 and
+# X3 ÷ C3, are also measured as PAIRS pairs of short runs, floor then row, seconds apart, with both
+# servers up; the verdict is the median of the per-pair ratios. On a shared 2-core VM the load moves
+# by 2x within minutes, which moves the ratio of two medians taken minutes apart; a pair's two runs
+# see the same load.
 #
 # SAFETY: only 127.0.0.1 ports (free ones in 18300-18399) and unix sockets under the run dir
 # (mktemp -d /tmp/pixelhook-compare.XXXXXX); every wrk run has -d and `timeout`; every server
@@ -115,7 +122,7 @@ for a in "$@"; do
 done
 if [[ $QUICK == 1 ]]; then
   ROUNDS=${ROUNDS:-1} REPS=${REPS:-1} DUR=${DUR:-2s} DUR1=${DUR1:-1s} WARM=${WARM:-0.5s} P1_BURST=${P1_BURST:-1s}
-  RSS_REQUESTS=${RSS_REQUESTS:-20000} CGI_RSS_RUNS=${CGI_RSS_RUNS:-3}
+  RSS_REQUESTS=${RSS_REQUESTS:-20000} CGI_RSS_RUNS=${CGI_RSS_RUNS:-3} PAIRS=${PAIRS:-2} PAIR_DUR=${PAIR_DUR:-1s}
 fi
 ROUNDS=${ROUNDS:-2}
 REPS=${REPS:-1}
@@ -131,6 +138,8 @@ CGI_RSS_RUNS=${CGI_RSS_RUNS:-5}
 DRAIN_MAX=${DRAIN_MAX:-60}
 FCGIWRAP_CHILDREN=${FCGIWRAP_CHILDREN:-4}
 F1S_PROCS=${F1S_PROCS:-16}
+PAIRS=${PAIRS:-5}
+PAIR_DUR=${PAIR_DUR:-2s}
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
 PH_HANDLER=${PH_HANDLER:-true}
 for v in DUR DUR1 WARM P1_BURST; do
@@ -487,6 +496,39 @@ measure() {
   done
 }
 
+# paired_check ROW FLOOR ROW_URL FLOOR_URL CONC...: PAIRS x (floor, then row) wrk runs of
+# PAIR_DUR at each concurrency, one JSON line per pair (see PAIRED CHECKS).
+paired_check() {
+  local row=$1 floor=$2 row_url=$3 floor_url=$4 conc i a b; shift 4
+  for conc in "$@"; do
+    for i in $(seq "$PAIRS"); do
+      a=$(pair_rps "$floor" "$floor_url" "$conc" "$i")
+      b=$(pair_rps "$row" "$row_url" "$conc" "$i")
+      [[ -n $a && -n $b ]] || { log "pair $row/$floor c$conc #$i: no result"; continue; }
+      printf '{"kind":"pair","target":"%s","floor":"%s","conc":%d,"pair":%d,"floor_rps":%s,"row_rps":%s}\n' \
+        "$row" "$floor" "$conc" "$i" "$a" "$b" >>"$JSONL"
+    done
+    log "paired $row ÷ $floor c$conc: $PAIRS pairs of $(secs "$PAIR_DUR") s recorded"
+  done
+}
+pair_rps() {  # pair_rps ID URL CONC N -> requests/s of one short wrk run of the fixed POST
+  local raw=$RAW/$1.pair.c$3.$4.txt t=1
+  ((${3} > 1)) && t=2
+  timeout -k 5 60 wrk -t"$t" -c"$3" -d"$(secs "$PAIR_DUR")s" -s "$POST" "$2" >"$raw" 2>&1
+  sed -nE 's/^BENCHRESULT .* rps=([0-9.]+) .* non2xx=0 .*/\1/p' "$raw" | tail -1
+}
+paired_x1() {  # X1 ÷ F1, with the C responder started again beside pixelhook's
+  want F1 && [[ -n $PH_PID && -x $RUN/bin/fcgi_floor ]] && running "$PH_PID" || return 0
+  spawn_fcgi f1 "$RUN/sock/f1.sock" 2 "$RUN/bin/fcgi_floor" || { stop "$LASTPID"; return 0; }
+  local pid=$LASTPID
+  paired_check X1 F1 "$NURL/x1" "$NURL/f1" 16 1
+  stop "$pid"
+}
+paired_x3() {  # X3 ÷ C3: lighttpd serves both
+  want C3 && [[ -n $LT_PID && -x $RUN/cgi-bin/cgi_floor ]] || return 0
+  paired_check X3 C3 "$LURL/pixelhook" "$LURL/cgi_floor" 1 16
+}
+
 # ---------------------------------------------------------------- servers
 NGINX_PID= FCGIWRAP_PID= PHP_PID= PH_PID= LT_PID= WEBHOOK_PID=
 NURL=http://127.0.0.1:$NPORT
@@ -777,7 +819,7 @@ t_P4x() { t_P4_any P4x p4x; }
     "python $($PY -V 2>&1 | cut -d' ' -f2), flask $($PY -c 'import importlib.metadata as m; print(m.version("flask"))' 2>/dev/null)," \
     "gunicorn $($PY -c 'import gunicorn; print(gunicorn.__version__)' 2>/dev/null), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "knobs: ROUNDS=$ROUNDS REPS=$REPS DUR=$DUR DUR1=$DUR1 WARM=$WARM$([[ $QUICK == 1 ]] && echo ' (--quick)') RSS_REQUESTS=$RSS_REQUESTS" \
-    "FCGIWRAP_CHILDREN=$FCGIWRAP_CHILDREN F1S_PROCS=$F1S_PROCS NGINX_WORKERS=$NGINX_WORKERS PH_HANDLER=$PH_HANDLER; pixelhook workers: ${PH_WORKERS:-default}"
+    "FCGIWRAP_CHILDREN=$FCGIWRAP_CHILDREN F1S_PROCS=$F1S_PROCS PAIRS=$PAIRS PAIR_DUR=$PAIR_DUR NGINX_WORKERS=$NGINX_WORKERS PH_HANDLER=$PH_HANDLER; pixelhook workers: ${PH_WORKERS:-default}"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
@@ -789,9 +831,9 @@ for ROUND in $(seq "$ROUNDS"); do
     ((ROUND == ROUNDS)) || continue  # the one-off measurements: once, in the last round
     case $t in
       X1n) responder_rss ;;
-      X1) want X1n || responder_rss ;;
+      X1) want X1n || responder_rss; paired_x1 ;;
       X3n) cgi_rss ;;
-      X3) want X3n || cgi_rss ;;
+      X3) want X3n || cgi_rss; paired_x3 ;;
     esac
   done
 done

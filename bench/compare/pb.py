@@ -153,7 +153,7 @@ def verdict(ok):
 def cmd_table(args):
     meta, runs, rss, counts, order = {}, {}, {}, {}, []
     p1check = resp = None
-    cgi_rss = {}
+    cgi_rss, pairs = {}, {}
     with open(args[0]) as f:
         for line in f:
             line = line.strip()
@@ -187,6 +187,8 @@ def cmd_table(args):
                 resp = r
             elif k == 'cgi_rss':
                 cgi_rss[r['name']] = r['kib']
+            elif k == 'pair':
+                pairs.setdefault((t, r['conc']), []).append(r)
 
     def rps(t, c):
         return med(runs.get((t, c), []), 'rps')
@@ -266,9 +268,30 @@ def cmd_table(args):
                 parts.append(f'c{c}: n/a')
         return f'- {name}: ' + '; '.join(parts)
 
+    def paired_line(name, t, concs, judge, time_per_request=False):
+        """The paired check of t (see compare.sh, PAIRED CHECKS): the median of per-pair ratios."""
+        parts = []
+        for c in concs:
+            ps = pairs.get((t, c), [])
+            if not ps:
+                continue
+            qs = sorted((p['floor_rps'] / p['row_rps']) if time_per_request else (p['row_rps'] / p['floor_rps'])
+                        for p in ps if p['floor_rps'] > 0 and p['row_rps'] > 0)
+            if not qs:
+                continue
+            q = statistics.median(qs)
+            unit = '×' if time_per_request else ''
+            parts.append(f'c{c}: median {q:.2f}{unit} of {len(qs)} pairs (range {qs[0]:.2f}–{qs[-1]:.2f})'
+                         + (f' {verdict(judge(q))}' if judge else ''))
+        return f'- {name}, paired: ' + '; '.join(parts) if parts else None
+
     if ok('X1') and ok('F1'):
         out.append(ratio_line('pixelhook FastCGI dup (X1) ÷ C libfcgi floor (F1), target ≥ 0.80',
                               'X1', 'F1', 0.80))
+        paired = paired_line('pixelhook FastCGI dup (X1) ÷ C libfcgi floor (F1), target ≥ 0.80', 'X1', (16, 1),
+                             lambda q: q >= 0.80)
+        if paired:
+            out.append(paired)
     else:
         out.append('- pixelhook FastCGI dup vs C libfcgi floor: n/a (X1 or F1 not measured)')
     if ok('X1n'):
@@ -317,6 +340,12 @@ def cmd_table(args):
                              + (f' {verdict(q <= 1.5)}' if c == 1 else ' (2 cores busy; for information)'))
         out.append('- pixelhook lighttpd-CGI dup (X3) time per request ÷ C CGI floor (C3), target ≤ 1.5× '
                    '(c1 is the verdict: one request at a time): ' + '; '.join(parts))
+        paired = paired_line('pixelhook lighttpd-CGI dup (X3) time per request ÷ C CGI floor (C3), target ≤ 1.5×',
+                             'X3', (1, 16), None, time_per_request=True)
+        if paired:
+            # c1 is the verdict, as above; c16 is for information.
+            ps = sorted(p['floor_rps'] / p['row_rps'] for p in pairs.get(('X3', 1), []) if p['row_rps'] > 0)
+            out.append(paired + (f' — c1 {verdict(statistics.median(ps) <= 1.5)}' if ps else ''))
     else:
         out.append('- pixelhook lighttpd-CGI dup vs C CGI floor: n/a (X3 or C3 not measured)')
     if ok('X2') and ok('C2'):
