@@ -242,7 +242,7 @@ def cmd_table(args):
     n1 = max((len(v) for kk, v in runs.items() if kk[1] == 1), default=0)
     lines += ['', f'Medians of {n16} run(s) at -t2 -c16 and {n1} at -t1 -c1, each figure on its own. '
               '÷ floor: the row\'s req/s divided by its floor\'s (FastCGI and direct-HTTP rows: F1; '
-              'durable/exec rows: F1n; D0, the disk ceiling: itself; CGI rows: the C CGI floor under the same server, C2 or C3). '
+              'durable/exec rows: F1n; D0 and F1s, the ceilings: themselves; CGI rows: the C CGI floor under the same server, C2 or C3). '
               'Peak RSS: sum of VmRSS over the target\'s processes, sampled every 0.5 s during the c16 '
               'runs (backend: the receiver with its children, e.g. pixelhook\'s handler runners under the FastCGI '
               'responder; total: with nginx/lighttpd; n/a: only short-lived processes; with more than 4 '
@@ -309,25 +309,25 @@ def cmd_table(args):
         if ok('F1n'):
             out.append(ratio_line('pixelhook FastCGI new delivery (X1n) ÷ C new-delivery floor (F1n)',
                                   'X1n', 'F1n'))
-        if ok('D0'):
-            out.append(ratio_line('pixelhook FastCGI new delivery (X1n) ÷ the disk\'s durable ceiling (D0, '
-                                  'stores/s with no HTTP and no handler)', 'X1n', 'D0'))
-            if ok('P1') and rps('P1', 16) and rps('D0', 16):
-                q = rps('P1', 16) / rps('D0', 16)
-                out.append(f'- adnanh/webhook (P1) ÷ the disk\'s durable ceiling (D0), c16: {q:.2f}'
-                           + (' — webhook answers faster than this disk can store durably, so no receiver that '
-                              'stores before it answers (SPEC) can be ahead of it on this machine'
-                              if q > 1 else ' — the disk is not what keeps pixelhook behind webhook here'))
-        if ok('F1s'):
-            out.append(ratio_line('pixelhook FastCGI new delivery (X1n) ÷ the durable-receiver ceiling (F1s: '
-                                  'C, 16 procs, store and answer, no handler)', 'X1n', 'F1s'))
-            if ok('P1') and rps('P1', 16) and rps('F1s', 16):
-                q = rps('P1', 16) / rps('F1s', 16)
-                out.append(f'- adnanh/webhook (P1) ÷ the durable-receiver ceiling (F1s), c16: {q:.2f}'
-                           + (' — webhook answers faster than a C receiver that stores before it answers and runs '
-                              'no handler at all, so the "ahead of webhook" target is out of reach for any '
-                              'receiver that keeps SPEC §9 on this machine' if q > 1 else
-                              ' — a durable receiver can answer as fast as webhook here'))
+        def against_ceiling(ceiling, label, above, below):
+            """X1n and webhook, each divided by a ceiling of receivers that store before answering."""
+            if not ok(ceiling):
+                return
+            out.append(ratio_line(f'pixelhook FastCGI new delivery (X1n) ÷ {label}', 'X1n', ceiling))
+            if ok('P1') and rps('P1', 16) and rps(ceiling, 16):
+                q = rps('P1', 16) / rps(ceiling, 16)
+                out.append(f'- adnanh/webhook (P1) ÷ {label.split(" (")[0]} ({ceiling}), c16: {q:.2f} — '
+                           + (above if q > 1 else below))
+
+        against_ceiling('D0', 'the disk\'s durable ceiling (D0, stores/s with no HTTP and no handler)',
+                        'webhook answers faster than this disk can store durably, so no receiver that stores '
+                        'before it answers (SPEC) can be ahead of it on this machine',
+                        'the disk is not what keeps pixelhook behind webhook here')
+        against_ceiling('F1s', 'the durable-receiver ceiling (F1s: C, 16 procs, store and answer, no handler)',
+                        'webhook answers faster than a C receiver that stores before it answers and runs no '
+                        'handler at all, so the "ahead of webhook" target is out of reach for any receiver that '
+                        'keeps SPEC §9 on this machine',
+                        'a durable receiver can answer as fast as webhook here')
     else:
         out.append('- pixelhook FastCGI new delivery: n/a (X1n not measured)')
     if ok('X3') and ok('C3'):
