@@ -3,7 +3,7 @@
 # commits a store takes, for pixelhook's order next to D0's one-file store (the baseline) and
 # next to "link first" (the order the README's Performance section discusses), in one run.
 #
-#   bash bench/store-steps.sh              # root: a new journalled ext4 loop image; ~1 min
+#   bash bench/store-steps.sh              # root: a new journalled ext4 loop image; ~15 s
 #   STEPS_DIR=/var/spool/x bash bench/store-steps.sh   # on that directory's filesystem instead
 #
 # WHAT IT RUNS: bench/src/store_steps.c, one thread, STORES stores one after another, in a new
