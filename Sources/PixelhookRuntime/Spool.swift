@@ -64,18 +64,26 @@ public struct Spool: Sendable {
 
     /// Stores the raw body durably under its dedup key, exactly once across processes.
     ///
-    /// The body goes to an unnamed `O_TMPFILE`, is synced, and only then gets its name with
-    /// `linkat`: the name is the marker, so a marker never exists without its whole payload, and
-    /// a crash at any instant leaves either nothing or both. `EEXIST` means another request got
-    /// there first: a duplicate. The build directory is synced before either answer, so a 200
-    /// never acknowledges an entry that a power cut could take back.
+    /// The body is written whole to an unnamed `O_TMPFILE`, then gets its name with `linkat`,
+    /// then is synced (`fdatasync`), then the build directory is: on a journalling filesystem
+    /// the data, the new name and a new build directory reach the disk in one journal commit
+    /// (syncing before the link took two: README, Performance). The name is the dedup marker;
+    /// `EEXIST` means another request got there first. No 200, stored or duplicate, is sent
+    /// before the payload and its name are synced, so a 200 never acknowledges an entry that a
+    /// power cut could take back.
     ///
-    /// Once those syncs have returned, the payload is made read-only (`durableMode`, no sync
-    /// needed): a later duplicate that sees that mode knows the entry is on disk and answers
-    /// without a directory `fsync`, which costs a device cache flush (0.3-0.8 ms here) even
-    /// when nothing is dirty. A duplicate that finds the payload still writable (its original
-    /// in flight, or crashed before its syncs, or a spool from an older pixelhook) syncs as
-    /// before, then marks it.
+    /// Because the body is written before the name exists, any process that sees the name sees
+    /// the whole body, whatever is killed when. Only a power cut (or kernel crash) between the
+    /// link and the sync can leave a named payload cut short, and that payload was never
+    /// answered. Such a payload is still writable (see below): a duplicate that finds it
+    /// replaces it with its own body, and a runner leaves it alone (`isUnconfirmedAndCut`).
+    ///
+    /// Once the syncs have returned, the payload is made read-only (`durableMode`, no sync
+    /// needed): a later duplicate that sees that mode knows the entry is whole and on disk and
+    /// answers without a directory `fsync`, which costs a device cache flush (0.3-0.8 ms here)
+    /// even when nothing is dirty. A duplicate that finds the payload still writable (its
+    /// original in flight, or cut short by a power cut, or a spool from an older pixelhook)
+    /// confirms it first (`confirmUnmarked`), then marks it.
     public func store(_ delivery: Delivery) throws(StorageError) -> StoreOutcome {
         do {
             return try storeOnce(delivery)
@@ -96,10 +104,10 @@ public struct Spool: Sendable {
         let (buildDirectory, newParents) = try makeBuildDirectory(delivery.key)
         let outcome: StoreOutcome
         if found {
-            outcome = .duplicate
+            outcome = try confirmUnmarked(payload, against: delivery, in: buildDirectory)
         } else {
             try noteArrival(delivery.key, in: buildDirectory)
-            outcome = try writeNew(delivery.body, at: payload, in: buildDirectory)
+            outcome = try writeNew(delivery, at: payload, in: buildDirectory)
         }
         // Innermost first: on a journalling filesystem the payload's own sync has usually
         // committed the new directories already, so these cost a syscall, not a disk flush.
@@ -120,7 +128,7 @@ public struct Spool: Sendable {
     /// order: ctime ticks in milliseconds. A line whose link then fails (a duplicate racing
     /// us, a crash) names no new payload and is skipped by the reader. Not synced: after a
     /// power cut, unlisted payloads are run after the listed ones.
-    private func noteArrival(_ key: DeliveryKey, in buildDirectory: String) throws(StorageError) {
+    func noteArrival(_ key: DeliveryKey, in buildDirectory: String) throws(StorageError) {
         let path = Spool.arrivalsPath(in: buildDirectory)
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StorageError("open", path, Errno(rawValue: errno)) }
@@ -145,7 +153,7 @@ public struct Spool: Sendable {
         return (build, changed)
     }
 
-    private func writeNew(_ body: [UInt8], at path: String, in directory: String) throws(StorageError) -> StoreOutcome {
+    private func writeNew(_ delivery: Delivery, at path: String, in directory: String) throws(StorageError) -> StoreOutcome {
         let unnamed = pixelhook_open_tmpfile(directory, 0o600)
         if unnamed < 0 {
             let error = errno
@@ -153,20 +161,23 @@ public struct Spool: Sendable {
             guard error == EOPNOTSUPP || error == EISDIR || error == EINVAL else {
                 throw StorageError("create a file in", directory, Errno(rawValue: error))
             }
-            return try writeNewViaTemporaryName(body, at: path, in: directory)
+            return try writeNewViaTemporaryName(delivery, at: path, in: directory)
         }
         let fd = FileDescriptor(rawValue: unnamed)
         defer { try? fd.close() }
-        try writeAndSync(body, to: fd, path: path)
+        _ = try attempt("write", path) { try fd.writeAll(delivery.body) }
         if pixelhook_link_tmpfile(unnamed, path) != 0 {
             let error = errno
-            if error == EEXIST { return .duplicate }
+            if error == EEXIST { return try confirmUnmarked(path, against: delivery, in: directory) }
             throw StorageError("link", path, Errno(rawValue: error))
         }
+        // A failed sync leaves the name: its body is whole in memory, and if it never reaches
+        // the disk the payload is one a power cut cut short, which is handled as such.
+        try attempt("sync", path) { try Syscalls.fdatasync(fd) }
         return .stored
     }
 
-    private func writeNewViaTemporaryName(_ body: [UInt8], at path: String, in directory: String) throws(StorageError) -> StoreOutcome {
+    private func writeNewViaTemporaryName(_ delivery: Delivery, at path: String, in directory: String) throws(StorageError) -> StoreOutcome {
         let temporary = "\(directory)/.tmp-\(Clock.nonce())"
         let fd = try attempt("create", temporary) {
             try FileDescriptor.open(temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
@@ -176,16 +187,17 @@ public struct Spool: Sendable {
             try? fd.close()
             unlink(temporary)
         }
-        try writeAndSync(body, to: fd, path: temporary)
+        _ = try attempt("write", temporary) { try fd.writeAll(delivery.body) }
         if link(temporary, path) != 0 {
             let error = errno
-            if error == EEXIST { return .duplicate }
+            if error == EEXIST { return try confirmUnmarked(path, against: delivery, in: directory) }
             throw StorageError("link", path, Errno(rawValue: error))
         }
+        try attempt("sync", path) { try Syscalls.fdatasync(fd) }
         return .stored
     }
 
-    private func writeAndSync(_ body: [UInt8], to fd: FileDescriptor, path: String) throws(StorageError) {
+    func writeAndSync(_ body: [UInt8], to fd: FileDescriptor, path: String) throws(StorageError) {
         _ = try attempt("write", path) { try fd.writeAll(body) }
         try attempt("sync", path) { try Syscalls.fdatasync(fd) }
     }
