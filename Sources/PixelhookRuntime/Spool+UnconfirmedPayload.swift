@@ -55,18 +55,11 @@ extension Spool {
     /// (the cut one's line may have been lost too) and any result removed (nothing ran it).
     private func replaceCutPayload(_ path: String, with delivery: Delivery, in directory: String) throws(StorageError) {
         try noteArrival(delivery.key, in: directory)
-        let temporary = "\(directory)/.tmp-\(Clock.nonce())"
-        let fd = try attempt("create", temporary) {
-            try FileDescriptor.open(temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
-                                    permissions: [.ownerReadWrite])
+        try withTemporaryFile(in: directory) { temporary, fd throws(StorageError) in
+            try writeAndSync(delivery.body, to: fd, path: temporary)
+            unlink(StoredDelivery(directory: directory, name: "\(delivery.key.event).json").resultPath)
+            guard rename(temporary, path) == 0 else { throw StorageError("rename", temporary, Errno(rawValue: errno)) }
         }
-        defer {
-            try? fd.close()
-            unlink(temporary)
-        }
-        try writeAndSync(delivery.body, to: fd, path: temporary)
-        unlink(StoredDelivery(directory: directory, name: "\(delivery.key.event).json").resultPath)
-        guard rename(temporary, path) == 0 else { throw StorageError("rename", temporary, Errno(rawValue: errno)) }
     }
 
     /// The largest body `PIXELHOOK_MAX_BODY` lets pixelhook accept.

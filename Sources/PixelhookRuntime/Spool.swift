@@ -178,6 +178,23 @@ public struct Spool: Sendable {
     }
 
     private func writeNewViaTemporaryName(_ delivery: Delivery, at path: String, in directory: String) throws(StorageError) -> StoreOutcome {
+        try withTemporaryFile(in: directory) { temporary, fd throws(StorageError) in
+            _ = try attempt("write", temporary) { try fd.writeAll(delivery.body) }
+            if link(temporary, path) != 0 {
+                let error = errno
+                if error == EEXIST { return try confirmUnmarked(path, against: delivery, in: directory) }
+                throw StorageError("link", path, Errno(rawValue: error))
+            }
+            try attempt("sync", path) { try Syscalls.fdatasync(fd) }
+            return .stored
+        }
+    }
+
+    /// Runs `body` with a new `.tmp-NONCE` file in `directory`, then closes it and removes that
+    /// name: `body` links or renames it to where it belongs (`gc` removes any a crash leaves).
+    func withTemporaryFile<Result>(
+        in directory: String, _ body: (String, FileDescriptor) throws(StorageError) -> Result
+    ) throws(StorageError) -> Result {
         let temporary = "\(directory)/.tmp-\(Clock.nonce())"
         let fd = try attempt("create", temporary) {
             try FileDescriptor.open(temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
@@ -187,14 +204,7 @@ public struct Spool: Sendable {
             try? fd.close()
             unlink(temporary)
         }
-        _ = try attempt("write", temporary) { try fd.writeAll(delivery.body) }
-        if link(temporary, path) != 0 {
-            let error = errno
-            if error == EEXIST { return try confirmUnmarked(path, against: delivery, in: directory) }
-            throw StorageError("link", path, Errno(rawValue: error))
-        }
-        try attempt("sync", path) { try Syscalls.fdatasync(fd) }
-        return .stored
+        return try body(temporary, fd)
     }
 
     func writeAndSync(_ body: [UInt8], to fd: FileDescriptor, path: String) throws(StorageError) {

@@ -52,8 +52,8 @@ final class JournalledDisk {
         guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, 64 << 20) == 0 else {
             throw Errno(rawValue: errno)
         }
-        try JournalledDisk.run("/sbin/mkfs.ext4", ["-q", "-F", image])
-        try JournalledDisk.run("/bin/mount", ["-o", "loop", image, path])
+        try runTool("/sbin/mkfs.ext4", ["-q", "-F", image])
+        try runTool("/bin/mount", ["-o", "loop", image, path])
         guard let device = JournalledDisk.device(mountedAt: path),
               let info = try? FileManager.default.contentsOfDirectory(atPath: "/proc/fs/jbd2")
                 .first(where: { $0.hasPrefix(device + "-") }) else {
@@ -93,14 +93,4 @@ final class JournalledDisk {
         return nil
     }
 
-    private static func run(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Errno.notPermitted }
-    }
 }

@@ -116,7 +116,7 @@ final class TinyDisk {
         path = FileManager.default.temporaryDirectory.path + "/pixelhook-disk-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         do {
-            try TinyDisk.run(["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", path])
+            try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", path])
         } catch {
             rmdir(path)
             throw error
@@ -135,7 +135,7 @@ final class TinyDisk {
     }
 
     func remount(readOnly: Bool) throws {
-        try TinyDisk.run(["-o", readOnly ? "remount,ro" : "remount,rw", path])
+        try runTool("/bin/mount", ["-o", readOnly ? "remount,ro" : "remount,rw", path])
     }
 
     func fill() throws {
@@ -151,16 +151,5 @@ final class TinyDisk {
 
     func files(under relativePath: String) -> [String] {
         (FileManager.default.enumerator(atPath: path + "/" + relativePath)?.allObjects as? [String] ?? []).sorted()
-    }
-
-    private static func run(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/mount")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Errno.notPermitted }
     }
 }
