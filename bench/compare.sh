@@ -15,7 +15,7 @@
 #   F1s  the same program with no handler and 16 procs (one per -c16 connection): the most
 #        answers/s a FastCGI receiver that stores durably before it answers gets here (SPEC §9)
 #   D0   no server: bench/src/durable_ceiling.c, 16 threads (the c16 columns) and 1 (c1) looping
-#        O_TMPFILE + write body + fdatasync + linkat + fsync(dir) in the spools' filesystem: the
+#        O_TMPFILE + write body + linkat + fdatasync + fsync(dir) in the spools' filesystem: the
 #        most durable stores/s this disk allows, what any receiver that stores before answering
 #        (SPEC) is bound by                                                      disk ceiling
 #   C2   nginx -> fcgiwrap -> C CGI bench/src/cgi_floor.c                        CGI floor (nginx)
@@ -90,7 +90,7 @@ declare -A LABEL=(
   [F1]="C libfcgi floor: nginx → fcgi_floor.c, 2 procs"
   [F1n]="C new-delivery floor: nginx → libfcgi, O_EXCL+fdatasync file+fsync dir, answer, spawn true; new ids"
   [F1s]="C durable-receiver ceiling: nginx → libfcgi, 16 procs, O_EXCL+fdatasync file+fsync dir, answer, no handler; new ids"
-  [D0]="disk ceiling, no HTTP: C threads O_TMPFILE+fdatasync+linkat+fsync dir; c16 = 16 threads, c1 = 1"
+  [D0]="disk ceiling, no HTTP: C threads O_TMPFILE+linkat+fdatasync+fsync dir; c16 = 16 threads, c1 = 1"
   [C2]="C CGI floor: nginx → fcgiwrap → cgi_floor.c"
   [C3]="C CGI floor: lighttpd mod_cgi → cgi_floor.c"
   [X1]="pixelhook FastCGI (nginx), dup path"

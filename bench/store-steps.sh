@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/store-steps.sh: what each step of storing a new delivery costs, and how many journal
-# commits a store takes, for pixelhook's order next to D0's one-file store (the baseline) and
-# next to "link first" (the order the README's Performance section discusses), in one run.
+# commits a store takes, for pixelhook's order (name, then sync) next to D0's one-file store (the
+# baseline) and next to pixelhook's former order (sync, then name), in one run.
 #
 #   bash bench/store-steps.sh              # root: a new journalled ext4 loop image; ~15 s
 #   STEPS_DIR=/var/spool/x bash bench/store-steps.sh   # on that directory's filesystem instead
@@ -23,7 +23,7 @@ esac
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STORES=${STORES:-300}
 ROUNDS=${ROUNDS:-3}
-ORDERS=(flat pixelhook link-first)
+ORDERS=(flat sync-first pixelhook)
 command -v cc >/dev/null || { echo "cc is required" >&2; exit 1; }
 
 RUN=$(mktemp -d /tmp/pixelhook-store-steps.XXXXXX) || exit 1

@@ -1,6 +1,7 @@
 /* durable_ceiling: how many durable stores per second the disk under DIR allows, with no HTTP,
  * no parsing and no handler. THREADS threads loop, each store as pixelhook's Spool does it:
- * O_TMPFILE, write the body, fdatasync, linkat to a new name, fsync the directory. Nothing that
+ * O_TMPFILE, write the body, linkat to a new name, fdatasync, fsync the directory (the data and
+ * the name share one journal commit). Nothing that
  * answers only after such a store (SPEC: "durably, and only then the answer is 200") can answer
  * faster than this on the same disk; a receiver that answers first (webhook) is not bound by it.
  *
@@ -39,10 +40,10 @@ static int store_once(long thread, long sequence)
     char name[4096], proc[64];
     int fd = open(directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0) return -1;
-    int ok = write(fd, body, body_length) == (ssize_t)body_length && fdatasync(fd) == 0;
+    int ok = write(fd, body, body_length) == (ssize_t)body_length;
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     snprintf(name, sizeof name, "%s/%ld-%ld.json", directory, thread, sequence);
-    ok = ok && linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0;
+    ok = ok && linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0 && fdatasync(fd) == 0;
     close(fd);
     int dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     ok = ok && dir >= 0 && fsync(dir) == 0;

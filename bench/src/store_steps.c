@@ -1,15 +1,15 @@
 /* store_steps: what each step of a durable store costs, one thread, one store after another, in
  * DIR. Three orders, so the figures sit side by side in one run (bench/store-steps.sh):
  *
- *   flat       D0's store, the baseline: O_TMPFILE + write, fdatasync, linkat, fsync(DIR)
- *   pixelhook  what Spool.store, PendingBuilds and RequestLog do for a build's first event:
- *              mkdir BUILD, append BUILD/.arrivals, O_TMPFILE + write, fdatasync, linkat,
- *              fsync(BUILD), fsync(PROJECT), chmod 0400, link pending/P:B, append requests.log
- *   link-first the same with linkat before fdatasync: the payload's data, its name and the new
- *              directory reach the journal in one commit, but a power cut between the two can
- *              leave a named, empty payload (README, Performance)
+ *   flat        D0's store, the baseline: O_TMPFILE + write, linkat, fdatasync, fsync(DIR)
+ *   pixelhook   what Spool.store, PendingBuilds and RequestLog do for a build's first event:
+ *               mkdir BUILD, append BUILD/.arrivals, O_TMPFILE + write, linkat, fdatasync,
+ *               fsync(BUILD), fsync(PROJECT), chmod 0400, link pending/P:B, append requests.log;
+ *               the payload's data, its name and the new directory share one journal commit
+ *   sync-first  the same with fdatasync before linkat, pixelhook's order until 877100c: two
+ *               journal commits (README, Performance)
  *
- *   store_steps DIR STORES flat|pixelhook|link-first
+ *   store_steps DIR STORES flat|pixelhook|sync-first
  *
  * Prints one line per step, "STEP<TAB>step<TAB>mean microseconds", then "STEP<TAB>total<TAB>mean",
  * the mean of a whole store including what is not timed step by step (names, loop). */
@@ -79,14 +79,14 @@ static int append_line(const char *path, const char *line)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: store_steps DIR STORES flat|pixelhook|link-first\n");
+        fprintf(stderr, "usage: store_steps DIR STORES flat|pixelhook|sync-first\n");
         return 2;
     }
     const char *root = argv[1];
     long stores = atol(argv[2]);
-    int flat = strcmp(argv[3], "flat") == 0, link_first = strcmp(argv[3], "link-first") == 0;
-    if (stores < 1 || !(flat || link_first || strcmp(argv[3], "pixelhook") == 0)) {
-        fprintf(stderr, "store_steps: STORES >= 1 and one of flat, pixelhook, link-first\n");
+    int flat = strcmp(argv[3], "flat") == 0, sync_first = strcmp(argv[3], "sync-first") == 0;
+    if (stores < 1 || !(flat || sync_first || strcmp(argv[3], "pixelhook") == 0)) {
+        fprintf(stderr, "store_steps: STORES >= 1 and one of flat, pixelhook, sync-first\n");
         return 2;
     }
     char body[300], deliveries[4096], project[4096], pending[4096], log_path[4096];
@@ -117,9 +117,10 @@ int main(int argc, char **argv)
         failures += fd < 0 || write(fd, body, sizeof body) != (ssize_t)sizeof body;
         end(CREATE);
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        if (!link_first) { begin(); failures += fdatasync(fd) != 0; end(SYNC_DATA); }
+        int sync_before_link = sync_first;
+        if (sync_before_link) { begin(); failures += fdatasync(fd) != 0; end(SYNC_DATA); }
         begin(); failures += linkat(AT_FDCWD, proc, AT_FDCWD, payload, AT_SYMLINK_FOLLOW) != 0; end(LINK);
-        if (link_first) { begin(); failures += fdatasync(fd) != 0; end(SYNC_DATA); }
+        if (!sync_before_link) { begin(); failures += fdatasync(fd) != 0; end(SYNC_DATA); }
         close(fd);
         begin(); failures += sync_directory(directory) != 0; end(SYNC_BUILD);
         if (!flat) {
