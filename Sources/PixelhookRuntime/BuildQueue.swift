@@ -110,7 +110,8 @@ public struct BuildQueue {
 
     /// Every stored delivery of the build in arrival order; any missing from `.arrivals` (a
     /// crash lost the line) come last, oldest change time first. A build that does not exist
-    /// has none.
+    /// has none. A payload a power cut cut short before its answer is not one
+    /// (`StoredDelivery.isCutShort`).
     public func deliveries() throws(StorageError) -> [StoredDelivery] {
         var rank: [String: Int] = [:]
         for (index, line) in readArrivals().split(separator: "\n").enumerated() where rank[String(line)] == nil {
@@ -127,7 +128,7 @@ public struct BuildQueue {
             guard name.hasSuffix(".json"), !name.hasPrefix(".") else { continue }
             let delivery = StoredDelivery(directory: directory, name: name)
             var info = stat()
-            guard stat(delivery.payloadPath, &info) == 0 else { continue }
+            guard stat(delivery.payloadPath, &info) == 0, !delivery.isCutShort(mode: info.st_mode) else { continue }
             found.append((rank[delivery.stem] ?? Int.max, info.st_ctim, delivery))
         }
         return found.sorted {

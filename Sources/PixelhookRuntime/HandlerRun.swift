@@ -14,8 +14,9 @@ struct HandlerRun {
     var buildLock: Int32?
 
     /// The handler's result; nil, with nothing run, for a payload a power cut cut short before it
-    /// was answered (`StoredDelivery.isUnconfirmedAndCut`): no result, so that the duplicate
-    /// that replaces it is run, and no handler, since nobody was told it was received.
+    /// was answered (`StoredDelivery.isCutShort`; the queue leaves those out already): no
+    /// result, so that the duplicate that replaces it is run, and no handler, since nobody was
+    /// told it was received.
     func run() throws(StorageError) -> HandlerResult? {
         let startedAt = Clock.iso8601()
         let started = Syscalls.monotonicSeconds()
@@ -30,7 +31,7 @@ struct HandlerRun {
 
         let body = try readPayload()
         guard let envelope = try? EnvelopeParser.parse(body) else {
-            if delivery.isUnconfirmedAndCut(body) { return nil }
+            if delivery.isCutShort() { return nil }
             return result(.failed, handler: nil, detail: "stored payload no longer parses")
         }
         guard let handler = HandlerRun.handlerPath(for: envelope.event, in: settings.handlers) else {

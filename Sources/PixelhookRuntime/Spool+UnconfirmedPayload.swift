@@ -67,13 +67,18 @@ extension Spool {
 }
 
 extension StoredDelivery {
-    /// A payload that is not marked durable and does not parse as its key's envelope: cut short
-    /// by a power cut before it was ever answered (see `Spool.store`). Runners leave it alone;
-    /// a duplicate of the event replaces it.
-    func isUnconfirmedAndCut(_ content: [UInt8]) -> Bool {
+    /// Whether this payload was cut short by a power cut before it was ever answered (see
+    /// `Spool.store`): not marked durable, and its bytes are not a whole envelope of its key.
+    /// Such a payload is not a delivery: the build's queue leaves it out (no handler run, no
+    /// result, not listed by `retry` or `replay`), and a duplicate of the event replaces it.
+    /// The payload is read only when it is unmarked, which outside a power cut means only
+    /// while its writer is between its link and its syncs.
+    func isCutShort(mode: mode_t? = nil) -> Bool {
         var info = stat()
-        guard stat(payloadPath, &info) == 0, info.st_mode & 0o777 != Spool.durableMode,
-              let key = DetachedQueueRunner.key(fromID: id) else { return false }
+        guard let mode = mode ?? (stat(payloadPath, &info) == 0 ? info.st_mode : nil),
+              mode & 0o777 != Spool.durableMode,
+              let key = DetachedQueueRunner.key(fromID: id),
+              let content = try? FileContents.read(payloadPath, limit: Spool.readLimit) else { return false }
         return !Spool.isWhole(content, for: key)
     }
 }

@@ -76,7 +76,7 @@ public struct Spool: Sendable {
     /// the whole body, whatever is killed when. Only a power cut (or kernel crash) between the
     /// link and the sync can leave a named payload cut short, and that payload was never
     /// answered. Such a payload is still writable (see below): a duplicate that finds it
-    /// replaces it with its own body, and a runner leaves it alone (`isUnconfirmedAndCut`).
+    /// replaces it with its own body, and the build's queue leaves it out (`isCutShort`).
     ///
     /// Once the syncs have returned, the payload is made read-only (`durableMode`, no sync
     /// needed): a later duplicate that sees that mode knows the entry is whole and on disk and

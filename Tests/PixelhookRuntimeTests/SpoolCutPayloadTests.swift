@@ -79,6 +79,22 @@ import PixelhookCore
         #expect(scratch.read("ran") == String(decoding: Self.body, as: UTF8.self))
     }
 
+    @Test func aPayloadCutShortIsNoDeliveryToRetryReplayOrBuilds() throws {
+        let scratch = try Scratch()
+        let settings = scratch.settings()
+        let spool = Spool(root: settings.spool)
+        let whole = try delivery(payload(event: "build.uploaded"))
+        let cut = try delivery(Self.body)
+        #expect(try spool.store(whole) == .stored)
+        try storeAndCut(spool, cut, to: [])
+
+        let queue = BuildQueue(settings: settings, key: cut.key)
+        #expect(try queue.deliveries().map(\.name) == ["build.uploaded.json"])
+        #expect(try queue.candidates(.pending()).map(\.name) == ["build.uploaded.json"])
+        #expect(try Replay(settings: settings, uploadId: "u1", event: "build.approved").matches().isEmpty)
+        #expect(try spool.storedBuilds().flatMap(\.entries).map(\.name) == ["build.uploaded"])
+    }
+
     @Test func aMarkedPayloadThatNoLongerParsesStillFailsItsRun() throws {
         let scratch = try Scratch()
         try scratch.handler("default", "exit 0")
