@@ -8,10 +8,11 @@ import SystemPackage
 /// their writer is between its link and its syncs, or a power cut struck there and the body
 /// may be cut short, or an older pixelhook left them.
 extension Spool {
-    /// What a duplicate does with an unmarked payload under its name. A whole one is the
-    /// event's payload: it is synced (its writer's sync may not have run yet) and the duplicate
-    /// is answered as one. One that is not whole was cut short by a power cut before it was
-    /// ever answered: the duplicate's body replaces it and counts as stored.
+    /// What a duplicate does with an unmarked payload under its name. One that was cut short
+    /// (`isCutShort`) was never answered: the duplicate's body replaces it and counts as stored.
+    /// Any other is the event's payload (the same bytes, or the same event sent with others):
+    /// it is synced, since its writer's sync may not have run yet, and the duplicate is
+    /// answered as one.
     func confirmUnmarked(_ path: String, against delivery: Delivery, in directory: String) throws(StorageError) -> StoreOutcome {
         let content: [UInt8]
         do {
@@ -21,7 +22,7 @@ extension Spool {
         } catch {
             content = []  // larger than any payload pixelhook stores: not one of ours, replace it
         }
-        guard Spool.isWhole(content, for: delivery) else {
+        if content != delivery.body, Spool.isCutShort(content) {
             try replaceCutPayload(path, with: delivery, in: directory)
             return .stored
         }
@@ -31,23 +32,13 @@ extension Spool {
         return .duplicate
     }
 
-    /// Whether `content` is a whole payload for the delivery's key: the same bytes (the usual
-    /// duplicate), or an envelope that parses and names the same project, build and event. A
-    /// body cut short by a power cut is empty, zeros, or a JSON object without its end: none of
-    /// them parses.
-    static func isWhole(_ content: [UInt8], for delivery: Delivery) -> Bool {
-        if content == delivery.body { return true }
-        return isWhole(content, for: delivery.key)
-    }
-
-    /// Whether `content` parses as an envelope whose key is `key` (the nonce of a
-    /// `webhook.test`, and the digest of an event without an upload, are not compared).
-    static func isWhole(_ content: [UInt8], for key: DeliveryKey) -> Bool {
-        guard let envelope = try? EnvelopeParser.parse(content) else { return false }
-        let stored = DeliveryKey(envelope: envelope, body: content, testNonce: "")
-        func eventName(_ segment: String) -> Substring { segment.prefix { $0 != "~" } }
-        return stored.project == key.project && stored.build == key.build
-            && eventName(stored.event) == eventName(key.event)
+    /// Whether `content` is what a power cut between link and sync leaves of a payload: empty,
+    /// zeros, or a JSON object without its end. Every payload pixelhook stores is a whole JSON
+    /// object, so anything that is not one was cut; a whole object is kept even if today's
+    /// envelope rules would refuse it (an older pixelhook stored it), and fails when run.
+    static func isCutShort(_ content: [UInt8]) -> Bool {
+        guard let members = try? JSONScanner.topLevelMembers(content) else { return true }
+        return members == nil
     }
 
     /// Replaces a payload cut short with the duplicate's body: synced under a temporary name,
@@ -68,17 +59,16 @@ extension Spool {
 
 extension StoredDelivery {
     /// Whether this payload was cut short by a power cut before it was ever answered (see
-    /// `Spool.store`): not marked durable, and its bytes are not a whole envelope of its key.
+    /// `Spool.store`): not marked durable, and not a whole JSON object (`Spool.isCutShort`).
     /// Such a payload is not a delivery: the build's queue leaves it out (no handler run, no
-    /// result, not listed by `retry` or `replay`), and a duplicate of the event replaces it.
-    /// The payload is read only when it is unmarked, which outside a power cut means only
-    /// while its writer is between its link and its syncs.
+    /// result, not listed by `builds`, `retry` or `replay`), and a duplicate of the event
+    /// replaces it. The payload is read only when it is unmarked, which outside a power cut
+    /// means only while its writer is between its link and its syncs.
     func isCutShort(mode: mode_t? = nil) -> Bool {
         var info = stat()
         guard let mode = mode ?? (stat(payloadPath, &info) == 0 ? info.st_mode : nil),
               mode & 0o777 != Spool.durableMode,
-              let key = DetachedQueueRunner.key(fromID: id),
               let content = try? FileContents.read(payloadPath, limit: Spool.readLimit) else { return false }
-        return !Spool.isWhole(content, for: key)
+        return Spool.isCutShort(content)
     }
 }

@@ -13,7 +13,7 @@ import PixelhookCore
         ("empty", []),
         ("zeros", [UInt8](repeating: 0, count: body.count)),
         ("truncated", Array(body.prefix(body.count / 2))),
-        ("another build's payload", payload(uploadId: "u2")),
+        ("all but the closing brace", Array(body.dropLast())),
     ]
 
     func mode(_ path: String) -> mode_t {
@@ -59,6 +59,17 @@ import PixelhookCore
         #expect(try spool.store(resent) == .duplicate)
         #expect(FileManager.default.contents(atPath: path) == Data(Self.body))
         #expect(mode(path) == Spool.durableMode)
+    }
+
+    @Test func aWholeJSONObjectUnderTheNameIsKeptEvenIfItIsNoValidEnvelope() throws {
+        let scratch = try Scratch()
+        let spool = Spool(root: scratch.spool)
+        let stored = try delivery(Self.body)
+        let older = Array("{\"event\":\"build.approved\",\"note\":\"stored by an older version\"}".utf8)
+        try storeAndCut(spool, stored, to: older)
+
+        #expect(try spool.store(stored) == .duplicate)
+        #expect(FileManager.default.contents(atPath: spool.payloadPath(stored.key)) == Data(older))
     }
 
     @Test func aRunnerLeavesAPayloadCutShortAloneAndRunsTheDuplicateThatReplacesIt() throws {
