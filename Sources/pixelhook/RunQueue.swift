@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import PixelhookCore
 import PixelhookRuntime
@@ -31,6 +34,13 @@ struct RunQueue: ParsableCommand {
         guard arguments.count == 4, arguments[1] == DetachedQueueRunner.subcommand,
               arguments[2] == DetachedQueueRunner.slotOption else { return nil }
         return Int(arguments[3])
+    }
+
+    /// The fast path's failure, said as the parsed path says it (a `ValidationError`): one
+    /// line on stderr and exit 64. It used to exit 70 with nothing said.
+    static func fail(_ problem: String) -> Never {
+        StandardOutput.write("pixelhook: \(Pixelhook.oneLine(problem))\(Pixelhook.helpHint([DetachedQueueRunner.subcommand]))\n", to: 2)
+        Glibc.exit(ExitCode.validationFailure.rawValue)
     }
 
     /// Runs the pool's loop; returns why it could not, or nil.

@@ -21,7 +21,8 @@ if let command = CommandLine.arguments.dropFirst().first,
 }
 // The runner a gateway starts after each answer: no argument parsing on that path either.
 if let slot = RunQueue.fastArguments(CommandLine.arguments) {
-    exit(RunQueue.drain(delivery: nil, slot: slot) == nil ? 0 : 70)
+    guard let problem = RunQueue.drain(delivery: nil, slot: slot) else { exit(0) }
+    RunQueue.fail(problem)
 }
 // Errors are one line on stderr (CommandLineRunner).
 Pixelhook.runCommandLine()

@@ -58,6 +58,16 @@ import Testing
         }
     }
 
+    /// The runner a gateway starts (`run-queue --slot N`) skips argument parsing; its errors
+    /// must still read as the parsed command's do.
+    @Test(arguments: [["run-queue"], ["run-queue", "--slot", "0"]])
+    func theRunnerSaysWhyItCannotRunOnTheFastPathToo(arguments: [String]) throws {
+        let fixture = try CommandFixture()
+        let outcome = try fixture.run(arguments, environment: ["PIXELHOOK_MAX_HANDLERS": "lots"])
+        #expect(outcome.status == 64, "\(outcome)")
+        #expect(outcome.stderr == "pixelhook: PIXELHOOK_MAX_HANDLERS must be a whole number from 1 to 256, got lots (see 'pixelhook --help')\n", "\(outcome)")
+    }
+
     @Test(arguments: ["builds", "retry", "replay", "check", "gc"])
     func helpIsForAnOperator(command: String) throws {
         let fixture = try CommandFixture()
