@@ -82,8 +82,7 @@ public struct BuildQueue {
             ran.insert(next.name)
             let previous = next.result()
             unlink(next.outputPath)  // output beside a result is always that run's own
-            guard let result = try HandlerRun(spool: spool, settings: settings, delivery: next, buildLock: lock.descriptor).run()
-            else { continue }  // cut short by a power cut before its answer: left for a duplicate to replace
+            let result = try HandlerRun(spool: spool, settings: settings, delivery: next, buildLock: lock.descriptor).run()
             try next.record(result)
             let run = Run(delivery: next, previous: previous, result: result)
             runs.append(run)

@@ -13,11 +13,7 @@ struct HandlerRun {
     /// The build's lock, held by the handler too (see `HandlerProcess.inheritedLocks`).
     var buildLock: Int32?
 
-    /// The handler's result; nil, with nothing run, for a payload a power cut cut short before it
-    /// was answered (`StoredDelivery.isCutShort`; the queue leaves those out already): no
-    /// result, so that the duplicate that replaces it is run, and no handler, since nobody was
-    /// told it was received.
-    func run() throws(StorageError) -> HandlerResult? {
+    func run() throws(StorageError) -> HandlerResult {
         let startedAt = Clock.iso8601()
         let started = Syscalls.monotonicSeconds()
         func result(_ state: HandlerResult.State, handler: String?, detail: String? = nil,
@@ -31,7 +27,6 @@ struct HandlerRun {
 
         let body = try readPayload()
         guard let envelope = try? EnvelopeParser.parse(body) else {
-            if delivery.isCutShort() { return nil }
             return result(.failed, handler: nil, detail: "stored payload no longer parses")
         }
         guard let handler = HandlerRun.handlerPath(for: envelope.event, in: settings.handlers) else {

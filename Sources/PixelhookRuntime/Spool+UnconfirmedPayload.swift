@@ -16,11 +16,11 @@ extension Spool {
     func confirmUnmarked(_ path: String, against delivery: Delivery, in directory: String) throws(StorageError) -> StoreOutcome {
         let content: [UInt8]
         do {
-            content = try FileContents.read(path, limit: Spool.readLimit)
+            content = try FileContents.read(path)
         } catch let error as Errno {
             throw StorageError("read", path, error)
         } catch {
-            content = []  // larger than any payload pixelhook stores: not one of ours, replace it
+            content = []  // larger than any body PIXELHOOK_MAX_BODY allows: not one of ours, replace it
         }
         if content != delivery.body, Spool.isCutShort(content) {
             try replaceCutPayload(path, with: delivery, in: directory)
@@ -37,8 +37,7 @@ extension Spool {
     /// object, so anything that is not one was cut; a whole object is kept even if today's
     /// envelope rules would refuse it (an older pixelhook stored it), and fails when run.
     static func isCutShort(_ content: [UInt8]) -> Bool {
-        guard let members = try? JSONScanner.topLevelMembers(content) else { return true }
-        return members == nil
+        (try? JSONScanner.topLevelMembers(content)) == nil  // throws, or nil: not an object
     }
 
     /// Replaces a payload cut short with the duplicate's body: synced under a temporary name,
@@ -52,9 +51,6 @@ extension Spool {
             guard rename(temporary, path) == 0 else { throw StorageError("rename", temporary, Errno(rawValue: errno)) }
         }
     }
-
-    /// The largest body `PIXELHOOK_MAX_BODY` lets pixelhook accept.
-    static let readLimit = 64 << 20
 }
 
 extension StoredDelivery {
@@ -64,11 +60,8 @@ extension StoredDelivery {
     /// result, not listed by `builds`, `retry` or `replay`), and a duplicate of the event
     /// replaces it. The payload is read only when it is unmarked, which outside a power cut
     /// means only while its writer is between its link and its syncs.
-    func isCutShort(mode: mode_t? = nil) -> Bool {
-        var info = stat()
-        guard let mode = mode ?? (stat(payloadPath, &info) == 0 ? info.st_mode : nil),
-              mode & 0o777 != Spool.durableMode,
-              let content = try? FileContents.read(payloadPath, limit: Spool.readLimit) else { return false }
+    func isCutShort(mode: mode_t) -> Bool {
+        guard mode & 0o777 != Spool.durableMode, let content = try? FileContents.read(payloadPath) else { return false }
         return Spool.isCutShort(content)
     }
 }
