@@ -14,9 +14,11 @@ extension Spool {
     /// it is synced, since its writer's sync may not have run yet, and the duplicate is
     /// answered as one.
     func confirmUnmarked(_ path: String, against delivery: Delivery, in directory: String) throws(StorageError) -> StoreOutcome {
+        let fd = try attempt("open", path) { try FileDescriptor.open(path, .readOnly, options: [.closeOnExec]) }
+        defer { try? fd.close() }
         let content: [UInt8]
         do {
-            content = try FileContents.read(path)
+            content = try FileContents.read(fd)
         } catch let error as Errno {
             throw StorageError("read", path, error)
         } catch {
@@ -26,8 +28,6 @@ extension Spool {
             try replaceCutPayload(path, with: delivery, in: directory)
             return .stored
         }
-        let fd = try attempt("open", path) { try FileDescriptor.open(path, .readOnly, options: [.closeOnExec]) }
-        defer { try? fd.close() }
         try attempt("sync", path) { try Syscalls.fdatasync(fd) }
         return .duplicate
     }
