@@ -54,9 +54,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PixelhookRuntimeTests",
-            dependencies: ["PixelhookCore", "PixelhookRuntime"]
+            dependencies: ["PixelhookCore", "PixelhookRuntime", "PixelhookTestSupport"]
         ),
-        // What the test targets that run the `pixelhook` binary share: where it was built.
+        // What the test targets share: where `pixelhook` was built, and running a program (ToolRun).
         .target(name: "PixelhookTestSupport", path: "Tests/PixelhookTestSupport"),
         // Real lighttpd, nginx and fcgiwrap driving the built `pixelhook` binary.
         .testTarget(

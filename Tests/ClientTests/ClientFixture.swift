@@ -50,9 +50,6 @@ struct Finished: CustomStringConvertible {
 }
 
 enum Run {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
     /// The `pixelhook` built with these tests (`BuiltBinary`).
     static var binary: String {
         get throws {

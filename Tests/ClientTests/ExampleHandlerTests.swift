@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import PixelhookCore
 import Testing
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ struct ExampleHandlerTests {
 
         init(_ settings: [String: String] = [:]) throws {
             scratch = try Scratch()
-            let examples = Run.packageRoot + "/examples/handlers"
+            let examples = BuiltBinary.packageRoot + "/examples/handlers"
             try FileManager.default.copyItem(atPath: examples, toPath: handlers)
             var lines = ["ACTIVITY_LOG='\(activityLog)'"]
             for (key, value) in settings.sorted(by: { $0.key < $1.key }) {

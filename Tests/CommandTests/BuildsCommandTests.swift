@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import Testing
 import PixelhookCore
 
@@ -46,7 +47,7 @@ import PixelhookCore
         _ = try fixture.run(["handle"], stdin: CommandFixture.payload(event: "build.uploaded"))
         try fixture.store(event: "build.rejected")
         let printed = try fixture.run(["builds", "--json"]).stdout
-        let readme = try String(contentsOfFile: CommandFixture.packageRoot + "/README.md", encoding: .utf8)
+        let readme = try String(contentsOfFile: BuiltBinary.packageRoot + "/README.md", encoding: .utf8)
         let start = try #require(readme.range(of: "```json\n{\"builds\""))
         let example = String(readme[start.upperBound...].prefix { $0 != "\n" })
         func names(_ json: String) -> [String] {

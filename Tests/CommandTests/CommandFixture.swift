@@ -24,9 +24,6 @@ struct FixtureError: Error, CustomStringConvertible {
 /// Processes are started with `posix_spawn`, stdio on files in the directory (no pipe a stray
 /// process could hold open), nothing inherited above stderr, and only the environment given.
 final class CommandFixture {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
     static let projectID = "p1"
 
     let directory: String

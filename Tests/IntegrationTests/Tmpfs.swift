@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -86,11 +87,5 @@ final class Tmpfs {
     }()
 
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let (status, text) = try ToolRun.run(tool, arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"])
-        guard status == 0 else {
-            throw FixtureError("\(tool) \(arguments.joined(separator: " ")) failed (\(status)): \(text)")
-        }
-        return text
-    }
+    static func run(_ tool: String, _ arguments: [String]) throws -> String { try ToolRun.check(tool, arguments) }
 }

@@ -96,9 +96,6 @@ final class WebServerFixture {
     /// The projectId of the sender's documented examples, and the example configs' value.
     static let projectID = "664f1a2b3c4d5e6f7a8b9c0d"
 
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
     let gateway: Gateway
     /// The temporary directory holding everything below; handler scripts may write here.
     let directory: String
@@ -203,8 +200,8 @@ final class WebServerFixture {
     /// The example file this gateway's server is started from.
     var exampleFile: String {
         switch gateway.server {
-        case .lighttpd: WebServerFixture.packageRoot + "/lighttpd.conf.example"
-        case .nginx: WebServerFixture.packageRoot + "/nginx.conf.example"
+        case .lighttpd: BuiltBinary.packageRoot + "/lighttpd.conf.example"
+        case .nginx: BuiltBinary.packageRoot + "/nginx.conf.example"
         }
     }
 

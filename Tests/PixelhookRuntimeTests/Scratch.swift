@@ -55,20 +55,3 @@ func delivery(_ body: [UInt8], nonce: String = "n1") throws -> Delivery {
     let envelope = try EnvelopeParser.parse(body)
     return Delivery(envelope: envelope, body: body, key: DeliveryKey(envelope: envelope, body: body, testNonce: nonce))
 }
-
-/// Runs a system tool (mount, mkfs) quietly; throws unless it exits 0.
-func runTool(_ executable: String, _ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw ToolFailed(command: ([executable] + arguments).joined(separator: " ")) }
-}
-
-struct ToolFailed: Error, CustomStringConvertible {
-    let command: String
-    var description: String { "\(command) failed" }
-}

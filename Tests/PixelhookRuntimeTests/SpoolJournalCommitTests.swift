@@ -3,6 +3,7 @@ import Testing
 import PixelhookCore
 import SystemPackage
 @testable import PixelhookRuntime
+import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,8 +53,8 @@ final class JournalledDisk {
         guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, 64 << 20) == 0 else {
             throw Errno(rawValue: errno)
         }
-        try runTool("/sbin/mkfs.ext4", ["-q", "-F", image])
-        try runTool("/bin/mount", ["-o", "loop", image, path])
+        try ToolRun.check("/sbin/mkfs.ext4", ["-q", "-F", image])
+        try ToolRun.check("/bin/mount", ["-o", "loop", image, path])
         guard let device = JournalledDisk.device(mountedAt: path),
               let info = try? FileManager.default.contentsOfDirectory(atPath: "/proc/fs/jbd2")
                 .first(where: { $0.hasPrefix(device + "-") }) else {

@@ -3,6 +3,7 @@ import Testing
 import PixelhookCore
 import SystemPackage
 @testable import PixelhookRuntime
+import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -116,7 +117,7 @@ final class TinyDisk {
         path = FileManager.default.temporaryDirectory.path + "/pixelhook-disk-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         do {
-            try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", path])
+            try ToolRun.check("/bin/mount", ["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", path])
         } catch {
             rmdir(path)
             throw error
@@ -135,7 +136,7 @@ final class TinyDisk {
     }
 
     func remount(readOnly: Bool) throws {
-        try runTool("/bin/mount", ["-o", readOnly ? "remount,ro" : "remount,rw", path])
+        try ToolRun.check("/bin/mount", ["-o", readOnly ? "remount,ro" : "remount,rw", path])
     }
 
     func fill() throws {
