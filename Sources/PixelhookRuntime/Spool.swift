@@ -165,29 +165,30 @@ public struct Spool: Sendable {
         }
         let fd = FileDescriptor(rawValue: unnamed)
         defer { try? fd.close() }
-        _ = try attempt("write", path) { try fd.writeAll(delivery.body) }
-        if pixelhook_link_tmpfile(unnamed, path) != 0 {
-            let error = errno
-            if error == EEXIST { return try confirmUnmarked(path, against: delivery, in: directory) }
-            throw StorageError("link", path, Errno(rawValue: error))
-        }
-        // A failed sync leaves the name: its body is whole in memory, and if it never reaches
-        // the disk the payload is one a power cut cut short, which is handled as such.
-        try attempt("sync", path) { try Syscalls.fdatasync(fd) }
-        return .stored
+        return try publish(delivery, through: fd, at: path, in: directory) { pixelhook_link_tmpfile(unnamed, path) }
     }
 
     private func writeNewViaTemporaryName(_ delivery: Delivery, at path: String, in directory: String) throws(StorageError) -> StoreOutcome {
         try withTemporaryFile(in: directory) { temporary, fd throws(StorageError) in
-            _ = try attempt("write", temporary) { try fd.writeAll(delivery.body) }
-            if link(temporary, path) != 0 {
-                let error = errno
-                if error == EEXIST { return try confirmUnmarked(path, against: delivery, in: directory) }
-                throw StorageError("link", path, Errno(rawValue: error))
-            }
-            try attempt("sync", path) { try Syscalls.fdatasync(fd) }
-            return .stored
+            try publish(delivery, through: fd, at: path, in: directory) { link(temporary, path) }
         }
+    }
+
+    /// The order `store` rests on: the whole body written through `fd`, then named `path` by
+    /// `giveName` (0 or -1 with errno, like link(2)), then synced. `EEXIST`: another request's
+    /// payload has the name. A failed sync leaves the name: its body is whole in memory, and if
+    /// it never reaches the disk the payload is one a power cut cut short, handled as such.
+    private func publish(
+        _ delivery: Delivery, through fd: FileDescriptor, at path: String, in directory: String, giveName: () -> Int32
+    ) throws(StorageError) -> StoreOutcome {
+        _ = try attempt("write", path) { try fd.writeAll(delivery.body) }
+        if giveName() != 0 {
+            let error = errno
+            if error == EEXIST { return try confirmUnmarked(path, against: delivery, in: directory) }
+            throw StorageError("link", path, Errno(rawValue: error))
+        }
+        try attempt("sync", path) { try Syscalls.fdatasync(fd) }
+        return .stored
     }
 
     /// Runs `body` with a new `.tmp-NONCE` file in `directory`, then closes it and removes that
