@@ -12,11 +12,19 @@ import Glibc
 /// (EROFS) are a `StorageError` naming the cause, leave no payload or temporary file, and the
 /// next store after the fault succeeds. Also `gc` removing a build directory while a store
 /// writes into it.
-@Suite(.serialized, .enabled(if: TinyDisk.mountable, "mounting a tmpfs is not permitted here (needs root or CAP_SYS_ADMIN)"))
+@Suite(.serialized, .enabled(if: Tmpfs.unavailable == nil, "\(Tmpfs.unavailable ?? "")"))
 struct SpoolStorageFaultTests {
-    @Test func fullDiskIsAStorageErrorAndLeavesNothingHalfWritten() throws {
-        let disk = try TinyDisk()
-        defer { disk.unmount() }
+    /// A 256 KiB tmpfs of the test's own, unmounted and removed when `body` returns.
+    func withTinyDisk(_ body: (Tmpfs) throws -> Void) throws {
+        let disk = try Tmpfs(at: FileManager.default.temporaryDirectory.path + "/pixelhook-disk-" + UUID().uuidString, size: "256k")
+        defer {
+            disk.unmount()
+            rmdir(disk.path)
+        }
+        try body(disk)
+    }
+
+    @Test func fullDiskIsAStorageErrorAndLeavesNothingHalfWritten() throws { try withTinyDisk { disk in
         let spool = Spool(root: disk.path + "/spool")
         #expect(try spool.store(try delivery(payload(uploadId: "u1"))) == .stored)
 
@@ -30,7 +38,7 @@ struct SpoolStorageFaultTests {
                 #expect(error.description.contains("No space left on device"), "\(error)")
             }
         }
-        let files = disk.files(under: "spool/deliveries")
+        let files = (FileManager.default.enumerator(atPath: disk.path + "/spool/deliveries")?.allObjects as? [String] ?? []).sorted()
         #expect(files.filter { $0.hasSuffix(".json") } == ["p1/u1/build.approved.json"], "\(files)")
         #expect(!files.contains { ($0 as NSString).lastPathComponent.hasPrefix(".tmp-") }, "\(files)")
         #expect(try spool.store(try delivery(payload(uploadId: "u1"))) == .duplicate)
@@ -40,11 +48,9 @@ struct SpoolStorageFaultTests {
         #expect(try spool.store(try delivery(payload(event: "build.rejected", uploadId: "u1"))) == .stored)
         #expect(FileManager.default.contents(atPath: disk.path + "/spool/deliveries/p1/u2/build.approved.json")
                 == Data(payload(uploadId: "u2")))
-    }
+    } }
 
-    @Test func readOnlySpoolIsAStorageErrorAndAProblemUntilRemountedWritable() throws {
-        let disk = try TinyDisk()
-        defer { disk.unmount() }
+    @Test func readOnlySpoolIsAStorageErrorAndAProblemUntilRemountedWritable() throws { try withTinyDisk { disk in
         let spool = Spool(root: disk.path + "/spool")
         #expect(try spool.store(try delivery(payload(uploadId: "u1"))) == .stored)
 
@@ -61,7 +67,7 @@ struct SpoolStorageFaultTests {
         try disk.remount(readOnly: false)
         #expect(spool.problem() == nil)
         #expect(try spool.store(try delivery(payload(uploadId: "u2"))) == .stored)
-    }
+    } }
 
     /// `gc` removes a build whose deliveries are all old (holding the build's lock, which
     /// `store` does not take) while a request stores a new event of that build: the directory
@@ -102,55 +108,3 @@ struct SpoolStorageFaultTests {
     }
 }
 
-/// A 256 KiB tmpfs in a temporary directory, for one test.
-final class TinyDisk {
-    let path: String
-    private var mounted = false
-
-    static let mountable: Bool = {
-        guard let disk = try? TinyDisk() else { return false }
-        disk.unmount()
-        return true
-    }()
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.path + "/pixelhook-disk-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        do {
-            try ToolRun.check("/bin/mount", ["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", path])
-        } catch {
-            rmdir(path)
-            throw error
-        }
-        mounted = true
-    }
-
-    deinit { unmount() }
-
-    /// Detaches (lazily: works with files still open) and removes the mount point.
-    func unmount() {
-        guard mounted else { return }
-        mounted = false
-        umount2(path, Int32(MNT_DETACH))
-        rmdir(path)
-    }
-
-    func remount(readOnly: Bool) throws {
-        try ToolRun.check("/bin/mount", ["-o", readOnly ? "remount,ro" : "remount,rw", path])
-    }
-
-    func fill() throws {
-        let fd = open(path + "/filler", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Errno(rawValue: errno) }
-        defer { close(fd) }
-        let chunk = [UInt8](repeating: 0x46, count: 4096)
-        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
-        guard errno == ENOSPC else { throw Errno(rawValue: errno) }
-    }
-
-    func free() { unlink(path + "/filler") }
-
-    func files(under relativePath: String) -> [String] {
-        (FileManager.default.enumerator(atPath: path + "/" + relativePath)?.allObjects as? [String] ?? []).sorted()
-    }
-}
