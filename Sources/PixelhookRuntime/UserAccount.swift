@@ -26,14 +26,29 @@ public struct UserAccount: Sendable, Equatable {
     /// The entry for `uid` in the passwd file, or nil (no such line, file unreadable).
     public static func find(uid: uid_t, passwdFile: String = "/etc/passwd") -> UserAccount? {
         guard let bytes = try? FileContents.read(passwdFile, limit: 16 << 20) else { return nil }
+        return bytes.withUnsafeBufferPointer { find(uid: uid, in: $0) }
+    }
+
+    /// Scans the bytes in place and splits only the matching line: this runs on every CGI
+    /// start, and splitting every line into arrays was most of its cost.
+    static func find(uid: uid_t, in text: UnsafeBufferPointer<UInt8>) -> UserAccount? {
         let wanted = Array(String(uid).utf8)
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+        let colon = UInt8(ascii: ":"), newline = UInt8(ascii: "\n")
+        var start = 0
+        while start < text.count {
+            let end = text[start...].firstIndex(of: newline) ?? text.count
             // name:password:uid:gid:gecos:home:shell
-            let fields = line.split(separator: UInt8(ascii: ":"), maxSplits: 6, omittingEmptySubsequences: false)
-            guard fields.count >= 6, fields[2].elementsEqual(wanted),
-                  let gid = gid_t(String(decoding: fields[3], as: UTF8.self)) else { continue }
-            return UserAccount(name: String(decoding: fields[0], as: UTF8.self), uid: uid, gid: gid,
-                               home: String(decoding: fields[5], as: UTF8.self))
+            if let nameEnd = text[start..<end].firstIndex(of: colon),
+               let passwordEnd = text[(nameEnd + 1)..<end].firstIndex(of: colon),
+               let uidEnd = text[(passwordEnd + 1)..<end].firstIndex(of: colon),
+               text[(passwordEnd + 1)..<uidEnd].elementsEqual(wanted) {
+                let fields = text[start..<end].split(separator: colon, maxSplits: 6, omittingEmptySubsequences: false)
+                if fields.count >= 6, let gid = gid_t(String(decoding: fields[3], as: UTF8.self)) {
+                    return UserAccount(name: String(decoding: fields[0], as: UTF8.self), uid: uid, gid: gid,
+                                       home: String(decoding: fields[5], as: UTF8.self))
+                }
+            }
+            start = end + 1
         }
         return nil
     }
