@@ -60,8 +60,10 @@ import Glibc
         #expect(!fixture.exists("spool/deliveries/p1/idle"))
     }
 
-    @Test func anEmptyOrMissingSpoolIsNothingToDo() throws {
+    /// (A missing spool is exit 74: MissingSpoolTests.)
+    @Test func anEmptySpoolIsNothingToDo() throws {
         let fixture = try CommandFixture()
+        try FileManager.default.createDirectory(atPath: fixture.spool, withIntermediateDirectories: false)
         let collected = try fixture.run(["gc", "--older-than", "7d"])
         #expect(collected.status == 0, "\(collected)")
         #expect(collected.stdout == "removed 0 deliveries older than 7d, 0 leftover files, 0 build directories, 0 project directories\n")
