@@ -29,8 +29,8 @@ public struct UserAccount: Sendable, Equatable {
         return bytes.withUnsafeBufferPointer { find(uid: uid, in: $0) }
     }
 
-    /// Scans the bytes in place with `memchr` and splits only the matching line: this runs on
-    /// every CGI start, where a per-byte Swift scan cost 25 k instructions for a 1 KiB file.
+    /// Scans the bytes in place with `memchr`, making strings of the matching line's fields
+    /// only: this runs on every CGI start, where splitting into arrays cost 25 k instructions.
     static func find(uid: uid_t, in text: UnsafeBufferPointer<UInt8>) -> UserAccount? {
         guard let base = text.baseAddress else { return nil }
         let end = base + text.count
@@ -46,13 +46,15 @@ public struct UserAccount: Sendable, Equatable {
             if let nameEnd = next(colon, from: line, before: lineEnd),
                let passwordEnd = next(colon, from: nameEnd + 1, before: lineEnd),
                let uidEnd = next(colon, from: passwordEnd + 1, before: lineEnd),
-               UserAccount.number(passwordEnd + 1, uidEnd) == UInt64(uid) {
-                let fields = UnsafeBufferPointer(start: line, count: lineEnd - line)
-                    .split(separator: UInt8(ascii: ":"), maxSplits: 6, omittingEmptySubsequences: false)
-                if fields.count >= 6, let gid = gid_t(String(decoding: fields[3], as: UTF8.self)) {
-                    return UserAccount(name: String(decoding: fields[0], as: UTF8.self), uid: uid, gid: gid,
-                                       home: String(decoding: fields[5], as: UTF8.self))
+               UserAccount.number(passwordEnd + 1, uidEnd) == UInt64(uid),
+               let gidEnd = next(colon, from: uidEnd + 1, before: lineEnd),
+               let gid = UserAccount.number(uidEnd + 1, gidEnd).flatMap({ gid_t(exactly: $0) }),
+               let gecosEnd = next(colon, from: gidEnd + 1, before: lineEnd) {
+                let homeEnd = next(colon, from: gecosEnd + 1, before: lineEnd) ?? lineEnd
+                func text(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> String {
+                    String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
                 }
+                return UserAccount(name: text(line, nameEnd), uid: uid, gid: gid, home: text(gecosEnd + 1, homeEnd))
             }
             line = lineEnd + 1
         }
