@@ -63,8 +63,8 @@ struct FastCGIGateway: @unchecked Sendable {
     /// says so on the responder's stderr.
     private func refuseClient(_ request: inout FCGX_Request) {
         let peer = SocketAddress.peer(of: request.ipcFd).map { "\($0)" } ?? "an unknown address"
-        FCGX_Free(&request, 1)
         StandardOutput.write("pixelhook: refused a FastCGI connection from \(peer): not in --allowed-clients \(trust.clients.map { "\($0)" } ?? "")\n", to: 2)
+        FCGX_Free(&request, 1)
     }
 
     /// The body from libfcgi's input stream (see `RequestBody.read`).
