@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import PixelhookRuntime
 
 /// `pixelhook fastcgi`: the persistent FastCGI responder.
 struct FastCGI: ParsableCommand {
@@ -13,7 +14,10 @@ struct FastCGI: ParsableCommand {
             lighttpd bin-path, systemd StandardInput=socket); pixelhook started with no \
             command on such a socket does the same. On SIGTERM it removes the socket file it \
             created, serves the connections already queued, finishes the requests in flight \
-            and exits 0.
+            and exits 0. Per-request PIXELHOOK_* parameters apply on a unix socket, on TCP \
+            only with --trust-params; paths (spool, handlers, config) only to the responder's \
+            own values or those named by --allow-*; a request naming another is answered 500 \
+            and logged. TCP serves loopback only, unless --allowed-clients names the clients.
             """
     )
 
@@ -26,11 +30,21 @@ struct FastCGI: ParsableCommand {
     @Option(help: "Requests served at once (worker threads). Default: 4 per CPU core.")
     var workers: Int = FastCGI.defaultWorkers
 
+    @OptionGroup(title: "Who may decide what")
+    var trust: FastCGITrustOptions
+
     static var defaultWorkers: Int { max(2, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     func validate() throws {
         guard (1...512).contains(workers) else { throw ValidationError("--workers must be from 1 to 512, got \(workers)") }
         guard mode_t(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal like 0660, got \(socketMode)") }
+        if let listen {
+            do {
+                try FastCGITrust.checkListen(listen, clients: try trust.rules.allowedClients)
+            } catch let error as FastCGITrust.StartError {
+                throw ValidationError(error.description)
+            }
+        }
     }
 
     func run() throws {
@@ -49,6 +63,13 @@ struct FastCGI: ParsableCommand {
             }
             listener = 0
         }
-        throw ExitCode(FastCGIResponder.serve(listener: listener, workers: workers, socketPath: socketPath))
+        let trusted: FastCGITrust
+        do {
+            trusted = try FastCGITrust(listener: listener, rules: try trust.rules, processEnvironment: ProcessEnvironment.current())
+        } catch {
+            if let socketPath { unlink(socketPath) }
+            throw ValidationError("\(error)")
+        }
+        throw ExitCode(FastCGIResponder.serve(listener: listener, workers: workers, socketPath: socketPath, trust: trusted))
     }
 }

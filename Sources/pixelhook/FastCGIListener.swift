@@ -60,7 +60,8 @@ enum FastCGIListener {
         }
         var host = String(address[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        if host.isEmpty { host = "0.0.0.0" }
+        // Never every interface by default (FastCGITrust.checkListen says what to write).
+        guard !host.isEmpty else { throw OpenError(description: "--listen \(address) names no host; write 127.0.0.1:\(port)") }
         if host == "localhost" { host = "127.0.0.1" }
 
         var hints = addrinfo()

@@ -18,8 +18,9 @@ enum FastCGIResponder {
     static let connectionTimeoutSeconds = 30
 
     /// - Parameter socketPath: the unix socket file this process created, removed on SIGTERM.
-    static func serve(listener: Int32, workers: Int, socketPath: String? = nil) -> Int32 {
-        FCGX_Init()
+    /// - Parameter trust: who may connect, and which per-request settings apply.
+    static func serve(listener: Int32, workers: Int, socketPath: String? = nil, trust: FastCGITrust) -> Int32 {
+        AllowedClients.initializeLibfcgi(trust.clients) { _ = FCGX_Init() }
         signal(SIGPIPE, SIG_IGN)
         // Detached queue runners are our children; ignoring SIGCHLD lets the kernel reap them.
         signal(SIGCHLD, SIG_IGN)
@@ -35,7 +36,7 @@ enum FastCGIResponder {
         setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(listener, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
 
-        let gateway = FastCGIGateway(listener: listener, processEnvironment: ProcessEnvironment.current())
+        let gateway = FastCGIGateway(listener: listener, processEnvironment: ProcessEnvironment.current(), trust: trust)
         let threads = (0..<max(1, workers)).map { _ in WorkerThread.start { acceptLoop(gateway) } }
         while !stopRequested.load(ordering: .relaxed) { usleep(50_000) }
         if let socketPath { unlink(socketPath) }

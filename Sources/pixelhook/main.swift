@@ -10,7 +10,13 @@ if CommandLine.arguments.count == 1, getenv("GATEWAY_INTERFACE") != nil {
 }
 // With no command on a listening socket (spawn-fcgi, lighttpd bin-path, systemd): FastCGI.
 if CommandLine.arguments.count == 1, FastCGIListener.isListeningSocketOnStandardInput() {
-    exit(FastCGIResponder.serve(listener: 0, workers: FastCGI.defaultWorkers))
+    do {
+        let trust = try FastCGITrust(listener: 0, rules: .init(), processEnvironment: ProcessEnvironment.current())
+        exit(FastCGIResponder.serve(listener: 0, workers: FastCGI.defaultWorkers, trust: trust))
+    } catch {
+        StandardOutput.write("pixelhook: \(error) (start it as 'pixelhook fastcgi' with the options of 'pixelhook fastcgi --help')\n", to: 2)
+        exit(64)
+    }
 }
 // Everything else: a command. Those that run handlers must find a handler's setsid daemon
 // among their children afterwards; the others (the FastCGI responder above all) must not

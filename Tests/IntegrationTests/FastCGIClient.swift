@@ -1,6 +1,6 @@
 import Foundation
 
-/// One connection straight to a FastCGI responder's unix socket, speaking FastCGI 1.0 records
+/// One connection straight to a FastCGI responder's socket (unix or TCP), speaking FastCGI 1.0 records
 /// the way nginx does (one request per connection, role RESPONDER), and able to do what a web
 /// server never does: hold a request open, cut it off, or send garbage.
 final class FastCGIConnection {
@@ -13,6 +13,11 @@ final class FastCGIConnection {
     /// Connects to the unix socket at `path`; throws if nothing listens there.
     init(socket path: String) throws {
         socket = try StreamSocket(unixPath: path)
+    }
+
+    /// Connects over TCP to `host`:`port`, from the local address `source` when given.
+    init(host: String, port: Int, source: String? = nil) throws {
+        socket = try StreamSocket(host: host, port: port, source: source)
     }
 
     func close() { socket.close() }

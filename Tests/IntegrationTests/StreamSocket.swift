@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// One client stream socket for the fixtures that speak to a server byte by byte
-/// (`RawHTTPConnection` over TCP, `FastCGIConnection` over a unix socket): connect, send all of
+/// (`RawHTTPConnection` over TCP, `FastCGIConnection` over a unix socket or TCP): connect, send all of
 /// a buffer, read with a deadline, half-close, close.
 final class StreamSocket {
     private var fd: Int32
@@ -16,6 +16,35 @@ final class StreamSocket {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         try self.init(family: AF_INET, address: address, name: "127.0.0.1:\(port)")
+    }
+
+    /// Connects to `host`:`port` (numeric IPv4, or IPv6 such as `::1`), from the local address
+    /// `source` when given (another loopback address, to be a client the server does not know).
+    convenience init(host: String, port: Int, source: String? = nil) throws {
+        let family = host.contains(":") ? AF_INET6 : AF_INET
+        func address(_ text: String, port: Int) throws -> sockaddr_in6 {
+            // sockaddr_in6 is large enough for either family; connect and bind take the length.
+            var storage = sockaddr_in6()
+            try withUnsafeMutableBytes(of: &storage) { raw in
+                if family == AF_INET {
+                    var v4 = sockaddr_in()
+                    v4.sin_family = sa_family_t(AF_INET)
+                    v4.sin_port = UInt16(port).bigEndian
+                    guard inet_pton(AF_INET, text, &v4.sin_addr) == 1 else { throw FixtureError("not an IPv4 address: \(text)") }
+                    withUnsafeBytes(of: v4) { raw.copyBytes(from: $0) }
+                } else {
+                    var v6 = sockaddr_in6()
+                    v6.sin6_family = sa_family_t(AF_INET6)
+                    v6.sin6_port = UInt16(port).bigEndian
+                    guard inet_pton(AF_INET6, text, &v6.sin6_addr) == 1 else { throw FixtureError("not an IPv6 address: \(text)") }
+                    withUnsafeBytes(of: v6) { raw.copyBytes(from: $0) }
+                }
+            }
+            return storage
+        }
+        let length = family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size
+        let local = try source.map { try address($0, port: 0) }
+        try self.init(family: family, address: try address(host, port: port), length: length, source: local, name: "\(host) port \(port)")
     }
 
     /// Connects to the unix socket at `path`; throws if nothing listens there.
@@ -33,12 +62,24 @@ final class StreamSocket {
         try self.init(family: AF_UNIX, address: address, name: path)
     }
 
-    private init<Address>(family: Int32, address: Address, name: String) throws {
+    private init<Address>(
+        family: Int32, address: Address, length: Int = MemoryLayout<Address>.size, source: Address? = nil, name: String
+    ) throws {
         fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw FixtureError("socket: \(String(cString: strerror(errno)))") }
+        if var source {
+            let bound = withUnsafePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(length)) }
+            }
+            guard bound == 0 else {
+                let reason = String(cString: strerror(errno))
+                Glibc.close(fd)
+                throw FixtureError("bind the client to \(name)'s source address: \(reason)")
+            }
+        }
         var address = address
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(length)) }
         }
         guard connected == 0 else {
             let reason = String(cString: strerror(errno))

@@ -401,18 +401,22 @@ final class WebServerFixture {
     }
 
     /// `.nginxFastCGI`: the responder, with nothing of the settings in its environment (they
-    /// come from the rendered `fastcgi_param PIXELHOOK_*` lines, per request).
+    /// come from the rendered `fastcgi_param PIXELHOOK_*` lines, per request) but the paths
+    /// those lines may name: `--allow-*` options, or (spawn-fcgi starts it without arguments)
+    /// its own `PIXELHOOK_SPOOL` and `PIXELHOOK_HANDLERS`, which are always allowed.
     private func startResponder(_ tools: [String: String]) throws {
         let responder: ServerProcess
         switch responderLaunch {
         case .listen:
             var arguments = ["fastcgi", "--listen", responderSocket, "--socket-mode", "0660"]
             if let responderWorkers { arguments += ["--workers", String(responderWorkers)] }
+            arguments += spools.flatMap { ["--allow-spool", $0] } + ["--allow-handlers", handlers]
             responder = try launch(binary, arguments, log: "pixelhook")
         case .spawnFcgi:
             precondition(responderWorkers == nil, "spawn-fcgi starts pixelhook without arguments")
             // -n: no fork, spawn-fcgi execs pixelhook in place, so this PID is the responder's.
-            responder = try launch(tools["spawn-fcgi"]!, ["-n", "-s", responderSocket, "-M", "0660", "--", binary], log: "pixelhook")
+            responder = try launch(tools["spawn-fcgi"]!, ["-n", "-s", responderSocket, "-M", "0660", "--", binary], log: "pixelhook",
+                                   environment: ["PIXELHOOK_SPOOL": spool, "PIXELHOOK_HANDLERS": handlers])
         }
         responderProcess = responder
         responderPID = responder.pid
@@ -467,11 +471,14 @@ final class WebServerFixture {
     }
 
     /// Starts `executable` with a clean environment (nothing of the test runner's, such as a
-    /// stray PIXELHOOK_TOKEN, reaches pixelhook), output to `log/NAME.out`, and records its PID.
-    private func launch(_ executable: String, _ arguments: [String], log name: String) throws -> ServerProcess {
+    /// stray PIXELHOOK_TOKEN, reaches pixelhook; only `environment`), output to `log/NAME.out`, and records its PID.
+    private func launch(
+        _ executable: String, _ arguments: [String], log name: String, environment: [String: String] = [:]
+    ) throws -> ServerProcess {
         let process = try ServerProcess(
             executable, arguments,
-            environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"],
+            environment: environment.merging(
+                ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]) { $1 },
             log: logDirectory + "/\(name).out")
         processes.append(process)
         startedPIDs.append(process.pid)
