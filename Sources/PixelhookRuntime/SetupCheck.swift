@@ -66,7 +66,7 @@ public struct SetupCheck {
             return
         }
         let spool = Spool(root: root)
-        for directory in [root, spool.deliveries, spool.slots] where Syscalls.exists(directory) {
+        for directory in [root, spool.deliveries, spool.runners] where Syscalls.exists(directory) {
             if access(directory, W_OK | X_OK) != 0 {
                 report.problems.append("spool \(directory) is not writable by this user: \(Errno(rawValue: errno))")
                 return
