@@ -47,10 +47,16 @@ import Testing
             return (location.settings(maxHandlers: 1), stored.key)
         }
         let results = Results()
-        DispatchQueue.concurrentPerform(iterations: builds.count) { index in
-            let queue = BuildQueue(settings: builds[index].0, key: builds[index].1)
-            results.add((try? queue.drain())?.values.map(\.state) ?? [])
+        // Threads of their own: concurrentPerform may run both on one busy thread, one after
+        // the other, and prove nothing.
+        let finished = DispatchSemaphore(value: 0)
+        for (settings, key) in builds {
+            Thread {
+                results.add((try? BuildQueue(settings: settings, key: key).drain())?.values.map(\.state) ?? [])
+                finished.signal()
+            }.start()
         }
+        for _ in builds { finished.wait() }
         #expect(shared.read("overlaps") == nil, "two handlers ran at once: \(shared.read("overlaps") ?? "")")
         #expect(results.states == [.done, .done])
     }
