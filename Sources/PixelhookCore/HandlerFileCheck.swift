@@ -35,16 +35,22 @@ public enum HandlerFileCheck {
         files.sorted { $0.name < $1.name }.compactMap { problem($0, path: "\(directory)/\($0.name)") }
     }
 
+    /// Why a handler file that exists cannot be run, and the command that fixes it; nil when
+    /// it can. The one rule for `check` and for the runner, which marks such a delivery failed:
+    /// a broken symbolic link (target not deployed, volume not mounted) is a file that exists.
+    public static func unrunnable(_ file: File, path: String) -> (reason: String, fix: String?)? {
+        switch file.kind {
+        case .directory: return ("\(path) is a directory, not a program", nil)
+        case .other(let kind): return ("\(path) is \(kind), not a program", nil)
+        case .regular where !file.isExecutable: return ("\(path) is not executable", "chmod +x \(path)")
+        case .regular: return nil
+        }
+    }
+
     static func problem(_ file: File, path: String) -> String? {
         if file.name.hasPrefix(".") { return nil }
         if handlerNames.contains(file.name) {
-            switch file.kind {
-            case .directory: return "\(path) is a directory, not a program: its deliveries fail"
-            case .other(let kind): return "\(path) is \(kind), not a program: its deliveries fail"
-            case .regular where !file.isExecutable:
-                return "\(path) is not executable: its deliveries fail (chmod +x \(path))"
-            case .regular: return nil
-            }
+            return unrunnable(file, path: path).map { "\($0.reason): its deliveries fail\($0.fix.map { " (\($0))" } ?? "")" }
         }
         let suggestion = suggestion(for: file.name)
         let looksLikeHandler = suggestion != nil || file.name.hasPrefix("build.") || file.name.hasPrefix("webhook.")

@@ -20,19 +20,16 @@ public struct HandlerProcess {
     public var outputCap = 64 * 1024
     /// Between TERM and KILL, at the deadline and for leftovers after the handler exits.
     public var killGraceSeconds = 2.0
-    /// Makes this process a child subreaper: a daemon a handler double-forks is re-parented
-    /// to it, where `run` finds and stops it. Process-wide, so the commands that run handlers
-    /// call it once at start (not this type, which test processes share).
+    /// Makes this process a child subreaper: whatever a handler leaves running (a daemon it
+    /// double-forked, a background child) is re-parented to it once its parents are gone, where
+    /// `run` finds and stops it. Process-wide, so the commands that run handlers call it once at
+    /// start (not this type, which test processes share). Only for a process that runs one
+    /// handler at a time and starts no other children: every child it adopts is then the
+    /// running handler's (`stopLeftovers`).
     public static func adoptOrphans() { _ = pixelhook_become_subreaper() }
 
-    /// Locked descriptors the handler holds too, as fd 3, 4, …: the build's lock and its slot
-    /// stay held while it runs even if its supervisor is killed, so `retry` or the build's
-    /// next runner cannot start the same delivery beside it or exceed the cap.
-    public var inheritedLocks: [Int32] = []
-
     public init(executable: String, arguments: [String] = [], payloadPath: String, environment: [String: String],
-                workingDirectory: String, timeoutSeconds: Double, inheritedLocks: [Int32] = []) {
-        self.inheritedLocks = inheritedLocks
+                workingDirectory: String, timeoutSeconds: Double) {
         self.executable = executable
         self.arguments = arguments
         self.payloadPath = payloadPath
@@ -62,11 +59,8 @@ public struct HandlerProcess {
         var pid: pid_t = 0
         func spawn() -> Int32 {
             withCStrings([executable] + arguments) { argv in
-                withCStrings(environment.map { "\($0.key)=\($0.value)" }.sorted()) { envp in
-                    inheritedLocks.withUnsafeBufferPointer { locks in
-                        pixelhook_spawn_handler(&pid, executable, argv, envp, stdin.rawValue, pipeEnds[1], workingDirectory,
-                                                locks.baseAddress, Int32(locks.count))
-                    }
+                withCStrings(ExecEnvironment.entries(environment)) { envp in
+                    pixelhook_spawn_handler(&pid, executable, argv, envp, stdin.rawValue, pipeEnds[1], workingDirectory)
                 }
             }
         }
@@ -124,10 +118,10 @@ public struct HandlerProcess {
             drain(waitMilliseconds: 50)
         }
         // Deadline passed, or the leader exited: nothing of the group may stay behind, nor
-        // anything that left the group but still carries this run's environment.
+        // anything that left it (a `setsid` daemon, whatever its environment).
         if timedOut || !leftNothing(leader: pid) {
             stopGroup(pid, reading: { drain(waitMilliseconds: 20) })
-            stopEscapees(leader: pid, reading: { drain(waitMilliseconds: 20) })
+            stopLeftovers(leader: pid, reading: { drain(waitMilliseconds: 20) })
         }
         while readerOpen {
             var flags = fcntl(reader, F_GETFL)

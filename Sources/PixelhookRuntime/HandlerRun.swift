@@ -5,13 +5,15 @@ import PixelhookCore
 import SystemPackage
 
 /// One stored delivery handed to its handler: picks the file, builds the environment, waits
-/// for a global slot, runs it, keeps its output.
+/// for one of the user's handler slots, runs it, keeps its output.
+///
+/// The slot and the build's lock stay with this process, never with the handler: whatever the
+/// handler leaves running would hold them with it. This process stops all of that before it
+/// lets either go (`HandlerProcess.stopLeftovers`).
 struct HandlerRun {
     let spool: Spool
     let settings: Settings
     let delivery: StoredDelivery
-    /// The build's lock, held by the handler too (see `HandlerProcess.inheritedLocks`).
-    var buildLock: Int32?
 
     func run() throws(StorageError) -> HandlerResult {
         let startedAt = Clock.iso8601()
@@ -29,19 +31,31 @@ struct HandlerRun {
         guard let envelope = try? EnvelopeParser.parse(body) else {
             return result(.failed, handler: nil, detail: "stored payload no longer parses")
         }
-        guard let handler = HandlerRun.handlerPath(for: envelope.event, in: settings.handlers) else {
+        let handler: String
+        switch HandlersDirectory(path: settings.handlers).handler(for: envelope.event) {
+        case .none:
             return result(.done, handler: nil, detail: "no handler for \(envelope.event) and no default")
-        }
-        if let problem = HandlerRun.unrunnable(handler) {
-            return result(.failed, handler: handler, detail: problem)
+        case .unusable(let file, let reason):
+            return result(.failed, handler: file, detail: reason)
+        case .runnable(let file):
+            handler = file
         }
 
-        let slot = try HandlerSlots(spool: spool, count: settings.maxHandlers).acquire()
+        let slots: HandlerSlots
+        do {
+            slots = try HandlerSlots.user(count: settings.maxHandlers)
+        } catch {
+            // Said loudly: on stderr (`handle`, `retry`), in the result (a detached runner's
+            // stderr is /dev/null) and by `check`.
+            let alarm = "pixelhook: \(error)\n"
+            _ = alarm.withCString { write(2, $0, strlen($0)) }
+            return result(.failed, handler: handler, detail: error.description)
+        }
+        let slot = try slots.acquire()
         let process = HandlerProcess(
             executable: handler, payloadPath: delivery.payloadPath,
             environment: HandlerRun.environment(for: envelope, delivery: delivery),
-            workingDirectory: settings.handlers, timeoutSeconds: Double(settings.handlerTimeoutSeconds),
-            inheritedLocks: (buildLock.map { [$0] } ?? []) + [slot.descriptor])
+            workingDirectory: settings.handlers, timeoutSeconds: Double(settings.handlerTimeoutSeconds))
         let outcome: HandlerProcess.Outcome
         do {
             outcome = try process.run()
@@ -63,25 +77,8 @@ struct HandlerRun {
         }
     }
 
-    /// `HANDLERS/EVENT`, else `HANDLERS/default`; nil when neither exists.
-    static func handlerPath(for event: String, in directory: String) -> String? {
-        for name in [event, "default"] {
-            let path = "\(directory)/\(name)"
-            if Syscalls.exists(path) { return path }
-        }
-        return nil
-    }
-
-    /// Why an existing handler file cannot be run, or nil.
-    static func unrunnable(_ path: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return "\(path) cannot be read" }
-        if info.st_mode & S_IFMT == S_IFDIR { return "\(path) is a directory, not a program" }
-        if access(path, X_OK) != 0 { return "\(path) is not executable (chmod +x)" }
-        return nil
-    }
-
     /// Exactly the SPEC's allow-list: nothing from the web server, the request or pixelhook.
+    /// Values longer than `execve` takes are cut when spawned (`ExecEnvironment`).
     static func environment(for envelope: Envelope, delivery: StoredDelivery) -> [String: String] {
         [
             "PIXELHOOK_EVENT": envelope.event,

@@ -3,8 +3,9 @@ import Glibc
 #endif
 import SystemPackage
 
-/// A host-wide cap held as `flock`s on numbered files, across every process: `SPOOL/slots/N`
-/// caps running handlers (`PIXELHOOK_MAX_HANDLERS`), `SPOOL/runners/N` caps queue runners.
+/// A cap held as `flock`s on numbered files, across every process: `/dev/shm/pixelhook-UID/N`
+/// caps the user's running handlers on the host (`PIXELHOOK_MAX_HANDLERS`, see
+/// `HandlerSlots+User`), `SPOOL/runners/N` caps one spool's queue runners.
 ///
 /// Holding slot N's lock is holding the slot. The kernel drops the lock when the holder dies,
 /// so a crash never leaks a slot and no daemon keeps count.
@@ -12,16 +13,15 @@ public struct HandlerSlots: Sendable {
     public let directory: String
     public let count: Int
 
-    public init(spool: Spool, count: Int) {
-        self.init(directory: spool.slots, count: count)
-    }
-
     public init(directory: String, count: Int) {
         self.directory = directory
         self.count = max(1, count)
     }
 
-    /// The runners' slots: as many runners as handlers may run at once.
+    /// The runners' slots: as many runners as handlers may run at once. Per spool, unlike the
+    /// handlers' slots: a gateway that finds every runner slot of its spool held relies on one
+    /// of those runners seeing its build listed (`DetachedQueueRunner`), and only a runner of
+    /// the same spool looks at that list.
     public static func runners(spool: Spool, count: Int) -> HandlerSlots {
         HandlerSlots(directory: spool.runners, count: count)
     }
@@ -30,8 +30,9 @@ public struct HandlerSlots: Sendable {
     public struct Slot: ~Copyable {
         public let index: Int
         let fd: FileDescriptor
-        /// The locked descriptor, for handing the slot to a child process (`spawn` with it kept
-        /// open: a `flock` belongs to the open file, so the child holds it once we close ours).
+        /// The locked descriptor, for handing a runner slot to the runner process (`spawn` with
+        /// it kept open: a `flock` belongs to the open file, so the child holds it once we close
+        /// ours). Never handed to a handler: what it leaves behind would hold the slot.
         public var descriptor: Int32 { fd.rawValue }
         /// Ends the slot now. Consuming `self` runs `deinit`, the one place that closes: a close
         /// here as well was a double close, which in the FastCGI responder closed whatever

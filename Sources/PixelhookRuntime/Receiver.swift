@@ -50,7 +50,14 @@ public struct Receiver: Sendable {
         let limit: Int
         switch Triage.head(head, settings: settings) {
         case .health:
-            return finish(Reply.health(problem: healthProblem()), "health")
+            let problem = healthProblem()
+            if problem == nil, let handlers = handlersProblem() {
+                // Deliveries would be stored and fail: a monitor must see it, the internet
+                // only that much; the directory's path goes to the error log.
+                let answered = finish(Reply.health(problem: handlers.reason), "health")
+                return Reception(response: answered.response, followUp: nil, alarm: "pixelhook: 503 health: \(handlers.detail)")
+            }
+            return finish(Reply.health(problem: problem), "health")
         case .refuse(let error):
             return refuse(error)
         case .readBody(let allowed):
@@ -92,6 +99,12 @@ public struct Receiver: Sendable {
         } catch {
             return refuse(ReceiveError(.storage, error.description))
         }
+    }
+
+    /// The handlers directory cannot be used: every delivery would fail until it is fixed.
+    private func handlersProblem() -> (reason: String, detail: String)? {
+        guard case .success(let settings) = settings else { return nil }
+        return HandlersDirectory(path: settings.handlers).problem
     }
 
     private func healthProblem() -> String? {

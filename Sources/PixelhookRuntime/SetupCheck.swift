@@ -49,6 +49,7 @@ public struct SetupCheck {
         }
         checkSpool(settings.spool, into: &report)
         checkHandlers(settings.handlers, into: &report)
+        if let slots = HandlerSlots.userDirectoryProblem() { report.problems.append(slots) }
         return report
     }
 
@@ -76,7 +77,7 @@ public struct SetupCheck {
             return
         }
         let spool = Spool(root: root)
-        for directory in [root, spool.deliveries, spool.slots] where Syscalls.exists(directory) {
+        for directory in [root, spool.deliveries, spool.runners] where Syscalls.exists(directory) {
             if access(directory, W_OK | X_OK) != 0 {
                 report.problems.append("spool \(directory) is not writable by this user: \(Errno(rawValue: errno))")
                 return
@@ -98,21 +99,7 @@ public struct SetupCheck {
             report.problems.append("handlers directory \(directory) cannot be read: \(error)")
             return
         }
-        let files = names.map { name in
-            let path = "\(directory)/\(name)"
-            let kind: HandlerFileCheck.Kind
-            if let info = DirectoryListing.status(path) {
-                switch info.st_mode & S_IFMT {
-                case S_IFREG: kind = .regular
-                case S_IFDIR: kind = .directory
-                default: kind = .other("not a regular file")
-                }
-            } else {
-                var link = stat()
-                kind = lstat(path, &link) == 0 ? .other("a broken symbolic link") : .other("unreadable")
-            }
-            return HandlerFileCheck.File(name: name, kind: kind, isExecutable: access(path, X_OK) == 0)
-        }
+        let files = names.map { HandlerFileCheck.File(lookingAt: "\(directory)/\($0)", name: $0) }
         let problems = HandlerFileCheck.problems(files, directory: directory)
         report.problems += problems
         let handlers = files.filter { HandlerFileCheck.handlerNames.contains($0.name) }.map(\.name)

@@ -9,7 +9,6 @@ import CPosix
 ///
 /// ```
 /// SPOOL/requests.log                          one JSON line per request
-/// SPOOL/slots/N                               flock'd while a handler runs (global cap)
 /// SPOOL/runners/N                             flock'd while a queue runner is active
 /// SPOOL/pending/PROJECT:BUILD                 builds with deliveries no runner has claimed yet
 /// SPOOL/deliveries/PROJECT/BUILD/.lock        flock'd while this build's handlers run
@@ -24,7 +23,6 @@ public struct Spool: Sendable {
     public init(root: String) { self.root = root }
 
     public var deliveries: String { root + "/deliveries" }
-    public var slots: String { root + "/slots" }
     public var runners: String { root + "/runners" }
     public var pending: String { root + "/pending" }
     public var requestLog: String { root + "/requests.log" }
@@ -34,7 +32,7 @@ public struct Spool: Sendable {
 
     /// Creates the spool (mode 0700) and its fixed subdirectories if missing.
     public func prepare() throws(StorageError) {
-        for directory in [root, deliveries, slots, runners, pending] {
+        for directory in [root, deliveries, runners, pending] {
             _ = try attempt("create", directory) { try Syscalls.makeDirectory(directory) }
         }
     }
@@ -46,7 +44,7 @@ public struct Spool: Sendable {
         } catch {
             return error.description
         }
-        for directory in [deliveries, slots, runners, pending] where access(directory, W_OK) != 0 {
+        for directory in [deliveries, runners, pending] where access(directory, W_OK) != 0 {
             return StorageError("write to", directory, Errno(rawValue: errno)).description
         }
         // A full disk still passes access(2); the next delivery would get a 503.

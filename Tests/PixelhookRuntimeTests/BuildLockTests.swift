@@ -37,4 +37,20 @@ import PixelhookCore
         first.release()
         #expect(try await waiter.value)
     }
+
+    /// Whatever a handler leaves running inherits its descriptors: were the build's lock or the
+    /// handler slot among them, a daemon would hold them for as long as it lives.
+    @Test func aHandlerGetsNeitherTheBuildsLockNorItsSlot() throws {
+        let scratch = try Scratch()
+        try scratch.handler("default", "ls -l /proc/$$/fd/ > ../descriptors")
+        let stored = try delivery(payload())
+        _ = try Spool(root: scratch.spool).store(stored)
+        let results = try BuildQueue(settings: scratch.settings(), key: stored.key).drain()
+        #expect(results.values.map(\.state) == [.done])
+        let descriptors = try #require(scratch.read("descriptors"))
+        // Slots were SPOOL/slots/N; they are the user's directory's now.
+        for held in ["/.lock", "/slots/", HandlerSlots.userDirectory() + "/"] {
+            #expect(!descriptors.contains(held), "\(held) in \(descriptors)")
+        }
+    }
 }
