@@ -30,7 +30,8 @@ public struct Receiver: Sendable {
     public func receive(
         _ head: RequestHead, readBody: (Int) throws(ReceiveError) -> [UInt8]
     ) -> Reception {
-        let spool = (try? settings.get()).map { Spool(root: $0.spool) }
+        // nil: no request log (settings invalid, or a spool that is not ours: nothing is written into it).
+        var spool = (try? settings.get()).map { Spool(root: $0.spool) }
         var envelope: Envelope?
 
         /// `detail`: what the operator needs and no HTTP client may see (paths, users, OS
@@ -56,6 +57,7 @@ public struct Receiver: Sendable {
         switch Triage.head(head, settings: settings) {
         case .health:
             let problem = healthProblem()
+            if problem?.refused == true { spool = nil }
             return finish(Reply.health(problem: problem?.reason), "health", detail: problem?.detail)
         case .refuse(let error):
             return refuse(error, detail: error.kind == .configuration ? settingsDetail : nil)
@@ -98,18 +100,19 @@ public struct Receiver: Sendable {
                               followUp: FollowUp(settings: settings, key: delivery.key))
             }
         } catch {
+            if error.refusal != nil { spool = nil }
             return refuse(ReceiveError(.storage, error.publicReason), detail: error.description)
         }
     }
 
     /// Why the receiver cannot accept deliveries: `reason` for the HTTP client, `detail` for
     /// the error log.
-    private func healthProblem() -> (reason: String, detail: String?)? {
+    private func healthProblem() -> (reason: String, detail: String?, refused: Bool)? {
         switch settings {
-        case .failure(let error): return (Triage.settingsInvalid, error.message)
+        case .failure(let error): return (Triage.settingsInvalid, error.message, false)
         case .success(let settings):
-            if let problem = settings.configurationProblem { return (problem, nil) }
-            return Spool(root: settings.spool).storageProblem().map { ($0.publicReason, $0.description) }
+            if let problem = settings.configurationProblem { return (problem, nil, false) }
+            return Spool(root: settings.spool).storageProblem().map { ($0.publicReason, $0.description, $0.refusal != nil) }
         }
     }
 }

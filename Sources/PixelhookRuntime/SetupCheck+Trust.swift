@@ -6,7 +6,8 @@ import PixelhookCore
 /// `check`'s look at who else could change what pixelhook reads or runs, and at a token that
 /// cannot be pasted into a URL as it is.
 extension SetupCheck {
-    /// The spool's own directories, its projects and builds, and the request log: each must be
+    /// The spool's own directories, its projects, builds and their files, and the request log
+    /// (an operator command: it may read every entry once): each must be
     /// ours and not writable by group or others, or the receiver and the runners refuse it.
     func checkSpoolTrust(_ spool: Spool, into report: inout Report) {
         var refused: [String] = []
@@ -20,7 +21,11 @@ extension SetupCheck {
             for project in (try? DirectoryListing.names(spool.deliveries)) ?? [] {
                 let projectPath = "\(spool.deliveries)/\(project)"
                 paths.append(projectPath)
-                for build in (try? DirectoryListing.names(projectPath)) ?? [] { paths.append("\(projectPath)/\(build)") }
+                for build in (try? DirectoryListing.names(projectPath)) ?? [] {
+                    let buildPath = "\(projectPath)/\(build)"
+                    paths.append(buildPath)
+                    paths += ((try? DirectoryListing.names(buildPath)) ?? []).map { "\(buildPath)/\($0)" }
+                }
             }
             for path in paths {
                 guard let info = DirectoryListing.status(path), let why = SpoolTrust.problem(path, info) else { continue }

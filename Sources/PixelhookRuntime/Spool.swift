@@ -45,8 +45,8 @@ public struct Spool: Sendable {
     /// The same as the error, whose `publicReason` is what an HTTP client may see.
     public func storageProblem() -> StorageError? {
         do {
+            try verifyTrusted()  // before prepare() makes anything in a spool that is not ours
             try prepare()
-            try verifyTrusted()
         } catch {
             return error
         }

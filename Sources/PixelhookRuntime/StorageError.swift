@@ -38,8 +38,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         if refusal != nil { return "spool refused: another user owns it or may write to it" }
         switch errno {
         case .noSpace, .diskQuotaExceeded: return "storage failed: disk full"
-        case .permissionDenied, .notPermitted, .readOnlyFileSystem: return "spool not writable"
-        default: return "storage failed: \(errno.description)"
+        case .permissionDenied, .notPermitted, .readOnlyFileSystem, .notDirectory, .noSuchFileOrDirectory,
+             .tooManySymbolicLinkLevels: return "spool not writable"
+        default: return "storage failed (the web server's error log says why)"
         }
     }
 }
