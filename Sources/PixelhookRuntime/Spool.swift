@@ -65,7 +65,8 @@ public struct Spool: Sendable {
     /// directories, one `stat` each. Whatever lies below them was made by us, or by someone who
     /// could write here once; entries are checked again where they are read.
     public func verifyTrusted() throws(StorageError) {
-        for directory in [root, deliveries, pending, slots, runners] { try SpoolTrust.check(directory) }
+        let us = geteuid()
+        for directory in [root, deliveries, pending, slots, runners] { try SpoolTrust.check(directory, us: us) }
     }
 
     public enum StoreOutcome: Sendable, Equatable {

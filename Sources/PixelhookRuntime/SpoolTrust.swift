@@ -11,8 +11,7 @@ import Glibc
 /// only put a directory of their own in its place, which this refuses.
 enum SpoolTrust {
     /// Why `info` (of `path`) is not trusted, with the fix; nil when it is.
-    static func problem(_ path: String, _ info: stat) -> String? {
-        let us = geteuid()
+    static func problem(_ path: String, _ info: stat, us: uid_t = geteuid()) -> String? {
         let mode = info.st_mode & 0o7777
         let foreign = info.st_uid != us
         let shared = mode & 0o022 != 0
@@ -29,11 +28,12 @@ enum SpoolTrust {
         return faults.joined(separator: " and ") + "; if that is not expected, find out who changed it, then: " + fixes.joined(separator: " && ")
     }
 
-    /// Throws the refusal for `path` if it exists and is not trusted (one `stat`).
-    static func check(_ path: String) throws(StorageError) {
+    /// Throws the refusal for `path` if it exists and is not trusted (one `stat`). `us` is
+    /// asked for each time, not cached: a command may switch users before it reads the spool.
+    static func check(_ path: String, us: uid_t = geteuid()) throws(StorageError) {
         var info = stat()
         guard stat(path, &info) == 0 else { return }
-        if let why = problem(path, info) { throw StorageError.refused(path, why) }
+        if let why = problem(path, info, us: us) { throw StorageError.refused(path, why) }
     }
 
     /// Says on stderr that `path` was skipped: a command's stderr is the operator's terminal or
