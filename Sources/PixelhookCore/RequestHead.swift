@@ -48,17 +48,34 @@ public struct RequestHead: Sendable, Equatable {
         }
         return nil
     }
+
+    /// Every reading of `name`'s value an operator may have meant, or nil if it is absent: the
+    /// form-decoded one (`+` is a space) and, when the raw value holds a `+`, the one that
+    /// keeps it (`openssl rand -base64` tokens are pasted as they are). `%2B` is `+` in both.
+    public func queryParameterReadings(_ name: String) -> [String]? {
+        for pair in queryString.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = PercentDecoding.decode(parts[0]), key == name else { continue }
+            guard parts.count > 1 else { return [""] }
+            let formDecoded = PercentDecoding.decode(parts[1]) ?? ""
+            guard parts[1].utf8.contains(UInt8(ascii: "+")),
+                  let literal = PercentDecoding.decode(parts[1], plusIsSpace: false) else { return [formDecoded] }
+            return [formDecoded, literal]
+        }
+        return nil
+    }
 }
 
 /// `application/x-www-form-urlencoded` decoding of one query-string component.
 enum PercentDecoding {
-    static func decode(_ text: Substring) -> String? {
+    /// `plusIsSpace: false` keeps `+` as it is (RFC 3986 percent-decoding only).
+    static func decode(_ text: Substring, plusIsSpace: Bool = true) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
             switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "+") where plusIsSpace: bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
                 guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue)
                 else { return nil }

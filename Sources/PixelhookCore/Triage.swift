@@ -27,17 +27,19 @@ public enum Triage {
         }
         let valid: Settings
         switch settings {
-        case .failure(let error): return .refuse(ReceiveError(.configuration, error.message))
+        case .failure: return .refuse(ReceiveError(.configuration, settingsInvalid))
         case .success(let loaded): valid = loaded
         }
         if let problem = valid.configurationProblem {
             return .refuse(ReceiveError(.configuration, problem))
         }
         if let token = valid.token {
-            guard let given = head.queryParameter("token") else {
+            guard let readings = head.queryParameterReadings("token") else {
                 return .refuse(ReceiveError(.unauthorized, "missing ?token= in the URL"))
             }
-            guard ConstantTime.equals(given, token) else {
+            // Every reading is compared, so the time taken does not tell which one matched.
+            let matches = readings.map { ConstantTime.equals($0, token) }
+            guard matches.contains(true) else {
                 return .refuse(ReceiveError(.unauthorized, "wrong token"))
             }
         }
@@ -51,6 +53,10 @@ public enum Triage {
         }
         return .readBody(limit: valid.maxBody)
     }
+
+    /// What an HTTP client learns of invalid settings: their message may name paths and users,
+    /// so it goes to the web server's error log (`Receiver`'s alarm) instead.
+    public static let settingsInvalid = "settings invalid (the web server's error log says why)"
 
     public static func tooLarge(_ settings: Settings) -> ReceiveError {
         ReceiveError(.payloadTooLarge, "body is larger than \(Settings.Key.maxBody) (\(settings.maxBody) bytes)")

@@ -66,6 +66,7 @@ public struct BuildQueue {
     public func drain(
         _ selection: Selection, wait: Bool, each: (Run) -> Void = { _ in }
     ) throws(StorageError) -> [Run]? {
+        guard isTrusted() else { return [] }
         let taken: BuildLock?
         do {
             taken = try BuildLock.acquire(in: directory, wait: wait)
@@ -112,6 +113,7 @@ public struct BuildQueue {
     /// has none. A payload a power cut cut short before its answer is not one
     /// (`StoredDelivery.isCutShort`).
     public func deliveries() throws(StorageError) -> [StoredDelivery] {
+        guard isTrusted() else { return [] }
         var rank: [String: Int] = [:]
         for (index, line) in readArrivals().split(separator: "\n").enumerated() where rank[String(line)] == nil {
             rank[String(line)] = index
@@ -128,6 +130,10 @@ public struct BuildQueue {
             let delivery = StoredDelivery(directory: directory, name: name)
             var info = stat()
             guard stat(delivery.payloadPath, &info) == 0, !delivery.isCutShort(mode: info.st_mode) else { continue }
+            if let why = SpoolTrust.problem(delivery.payloadPath, info) {
+                SpoolTrust.warnSkipped(delivery.payloadPath, why)
+                continue
+            }
             found.append((rank[delivery.stem] ?? Int.max, info.st_ctim, delivery))
         }
         return found.sorted {

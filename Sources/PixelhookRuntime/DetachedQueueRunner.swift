@@ -68,6 +68,7 @@ public enum DetachedQueueRunner {
     public static func runPending(settings: Settings, inherited: consuming HandlerSlots.Slot? = nil) throws(StorageError) -> Int {
         let spool = Spool(root: settings.spool)
         try spool.prepare()
+        try spool.verifyTrusted()
         let pending = PendingBuilds(spool: spool)
         let runners = HandlerSlots.runners(spool: spool, count: settings.maxHandlers)
         var ran = 0

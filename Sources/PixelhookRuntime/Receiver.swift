@@ -30,22 +30,28 @@ public struct Receiver: Sendable {
     public func receive(
         _ head: RequestHead, readBody: (Int) throws(ReceiveError) -> [UInt8]
     ) -> Reception {
-        let spool = (try? settings.get()).map { Spool(root: $0.spool) }
+        // nil: no request log (settings invalid, or a spool that is not ours: nothing is written into it).
+        var spool = (try? settings.get()).map { Spool(root: $0.spool) }
         var envelope: Envelope?
 
-        func finish(_ response: HTTPResponse, _ outcome: String, followUp: FollowUp? = nil) -> Reception {
+        /// `detail`: what the operator needs and no HTTP client may see (paths, users, OS
+        /// errors); it goes to the request log and the alarm, never into the response.
+        func finish(_ response: HTTPResponse, _ outcome: String, detail: String? = nil,
+                    followUp: FollowUp? = nil) -> Reception {
+            let logged = detail.map { "\(outcome) (\($0))" } ?? outcome
             if let spool {
                 RequestLog(spool: spool).append(RequestRecord(
                     time: Clock.iso8601(), remoteAddress: head.remoteAddress, method: head.method,
-                    status: response.status, envelope: envelope, outcome: outcome))
+                    status: response.status, envelope: envelope, outcome: logged))
             }
-            let alarm = response.status == 500 || (response.status == 503 && head.method == "POST")
-                ? "pixelhook: \(response.status) \(outcome)" : nil
+            let alarm = response.status == 500 || response.status == 503
+                ? "pixelhook: \(response.status) \(logged)" : nil
             return Reception(response: response, followUp: followUp, alarm: alarm)
         }
-        func refuse(_ error: ReceiveError) -> Reception {
-            finish(error.response, "\(error.kind.code): \(error.reason)")
+        func refuse(_ error: ReceiveError, detail: String? = nil) -> Reception {
+            finish(error.response, "\(error.kind.code): \(error.reason)", detail: detail)
         }
+        let settingsDetail: String? = if case .failure(let error) = settings { error.message } else { nil }
 
         let limit: Int
         switch Triage.head(head, settings: settings) {
@@ -54,12 +60,12 @@ public struct Receiver: Sendable {
             if problem == nil, let handlers = handlersProblem() {
                 // Deliveries would be stored and fail: a monitor must see it, the internet
                 // only that much; the directory's path goes to the error log.
-                let answered = finish(Reply.health(problem: handlers.reason), "health")
-                return Reception(response: answered.response, followUp: nil, alarm: "pixelhook: 503 health: \(handlers.detail)")
+                return finish(Reply.health(problem: handlers.reason), "health", detail: handlers.detail)
             }
-            return finish(Reply.health(problem: problem), "health")
+            if problem?.refused == true { spool = nil }
+            return finish(Reply.health(problem: problem?.reason), "health", detail: problem?.detail)
         case .refuse(let error):
-            return refuse(error)
+            return refuse(error, detail: error.kind == .configuration ? settingsDetail : nil)
         case .readBody(let allowed):
             limit = allowed
         }
@@ -87,7 +93,9 @@ public struct Receiver: Sendable {
         }
 
         do {
-            switch try Spool(root: settings.spool).store(delivery) {
+            let spool = Spool(root: settings.spool)
+            try spool.verifyTrusted()
+            switch try spool.store(delivery) {
             case .duplicate:
                 return finish(Reply.accepted(event: delivery.envelope.event, duplicate: true), "duplicate")
             case .stored:
@@ -97,7 +105,8 @@ public struct Receiver: Sendable {
                               followUp: FollowUp(settings: settings, key: delivery.key))
             }
         } catch {
-            return refuse(ReceiveError(.storage, error.description))
+            if error.refusal != nil { spool = nil }
+            return refuse(ReceiveError(.storage, error.publicReason), detail: error.description)
         }
     }
 
@@ -107,11 +116,14 @@ public struct Receiver: Sendable {
         return HandlersDirectory(path: settings.handlers).problem
     }
 
-    private func healthProblem() -> String? {
+    /// Why the receiver cannot accept deliveries: `reason` for the HTTP client, `detail` for
+    /// the error log.
+    private func healthProblem() -> (reason: String, detail: String?, refused: Bool)? {
         switch settings {
-        case .failure(let error): return error.message
+        case .failure(let error): return (Triage.settingsInvalid, error.message, false)
         case .success(let settings):
-            return settings.configurationProblem ?? Spool(root: settings.spool).problem()
+            if let problem = settings.configurationProblem { return (problem, nil, false) }
+            return Spool(root: settings.spool).storageProblem().map { ($0.publicReason, $0.description, $0.refusal != nil) }
         }
     }
 }

@@ -17,14 +17,17 @@ public struct RequestLog: Sendable {
     /// Returns false if the line could not be written; the request's answer does not change.
     @discardableResult
     public func append(_ record: RequestRecord) -> Bool {
-        var fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        var fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if fd < 0, errno == ENOENT {
             // A refusal can be the first request a new spool sees: create it, then log.
             guard (try? spool.prepare()) != nil else { return false }
-            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         }
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        // Never append to a log another user planted (`SpoolTrust`); one fstat.
+        var info = stat()
+        guard fstat(fd, &info) == 0, SpoolTrust.problem(path, info) == nil else { return false }
         let line = record.lineBytes
         return line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == line.count
     }

@@ -41,6 +41,7 @@ public struct RetrySweep {
     public func run(dryRun: Bool = false, report: (Step) -> Void) throws(StorageError) -> Outcome {
         let spool = Spool(root: settings.spool)
         guard Syscalls.exists(spool.deliveries) else { return .finished(ran: 0) }
+        try spool.verifyTrusted()  // before retry.lock is opened in it
         let lock: FileDescriptor? = dryRun ? nil : try attempt("open", lockPath) {
             try FileDescriptor.open(lockPath, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
         }

@@ -47,6 +47,7 @@ public struct SetupCheck {
             let hint = HandlerFileCheck.suggestion(for: event).map { " (did you mean \($0)?)" } ?? ""
             report.problems.append("\(Settings.Key.events) names \(event), not an event pixelhook knows\(hint)")
         }
+        checkTokenInURL(settings.token, into: &report)
         checkSpool(settings.spool, into: &report)
         checkHandlers(settings.handlers, into: &report)
         if let slots = HandlerSlots.userDirectoryProblem() { report.problems.append(slots) }
@@ -83,7 +84,9 @@ public struct SetupCheck {
                 return
             }
         }
-        report.findings.append("spool \(root) writable")
+        let problemsBefore = report.problems.count
+        checkSpoolTrust(spool, into: &report)
+        if report.problems.count == problemsBefore { report.findings.append("spool \(root) writable") }
     }
 
     private func checkHandlers(_ directory: String, into report: inout Report) {
@@ -102,6 +105,7 @@ public struct SetupCheck {
         let files = names.map { HandlerFileCheck.File(lookingAt: "\(directory)/\($0)", name: $0) }
         let problems = HandlerFileCheck.problems(files, directory: directory)
         report.problems += problems
+        checkHandlerTrust(directory, names: names, into: &report)
         let handlers = files.filter { HandlerFileCheck.handlerNames.contains($0.name) }.map(\.name)
         report.findings.append(handlers.isEmpty
             ? "no handlers in \(directory) (deliveries are stored and marked done)"

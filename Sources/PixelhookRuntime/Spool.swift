@@ -38,21 +38,33 @@ public struct Spool: Sendable {
     }
 
     /// `nil` when deliveries can be stored; otherwise why not, for the health check.
-    public func problem() -> String? {
+    public func problem() -> String? { storageProblem()?.description }
+
+    /// The same as the error, whose `publicReason` is what an HTTP client may see.
+    public func storageProblem() -> StorageError? {
         do {
+            try verifyTrusted()  // before prepare() makes anything in a spool that is not ours
             try prepare()
         } catch {
-            return error.description
+            return error
         }
         for directory in [deliveries, runners, pending] where access(directory, W_OK) != 0 {
-            return StorageError("write to", directory, Errno(rawValue: errno)).description
+            return StorageError("write to", directory, Errno(rawValue: errno))
         }
         // A full disk still passes access(2); the next delivery would get a 503.
         var space = statvfs()
         if statvfs(deliveries, &space) == 0, space.f_bavail == 0 || (space.f_files > 0 && space.f_favail == 0) {
-            return StorageError("write to", deliveries, .noSpace).description
+            return StorageError("write to", deliveries, .noSpace)
         }
         return nil
+    }
+
+    /// Refuses a spool that is not ours alone (`SpoolTrust`): the root and its fixed
+    /// directories, one `stat` each. Whatever lies below them was made by us, or by someone who
+    /// could write here once; entries are checked again where they are read.
+    public func verifyTrusted() throws(StorageError) {
+        let us = geteuid()
+        for directory in [root, deliveries, pending, runners] { try SpoolTrust.check(directory, us: us) }
     }
 
     public enum StoreOutcome: Sendable, Equatable {

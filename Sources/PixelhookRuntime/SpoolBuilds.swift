@@ -8,6 +8,7 @@ extension Spool {
     /// Every build directory, `deliveries/PROJECT/BUILD`, sorted; only those of the projectId
     /// `projectId` when given. A spool with no deliveries yet has none.
     public func buildIDs(projectId: String? = nil) throws(StorageError) -> [BuildID] {
+        try verifyTrusted()
         let projects: [String]
         if let projectId {
             projects = [DeliveryKey.segment(projectId)]

@@ -13,8 +13,12 @@ struct Check: ParsableCommand {
             directory exists; that a config file holding PIXELHOOK_TOKEN is not readable by \
             every user; that each handler (a file named after an event, or default) is \
             a regular executable file; and that no file looks like a misspelt handler \
-            (build.aproved), which would never run. Other files, such as handlers.env, are left \
-            alone. Nothing is changed.
+            (build.aproved), which would never run. It also names what another user could \
+            change: a spool, or anything in it, not owned by this user or writable by group or \
+            others (deliveries are refused or skipped), and handlers or their directory owned by \
+            someone other than this user or root, or writable by group or others; and a token \
+            a URL would change (& # % space), with its percent-encoded form. Other files, such \
+            as handlers.env, are left alone. Nothing is changed.
 
             Run it as the user the web server runs pixelhook as (sudo -u www-data pixelhook \
             check): that is whose permissions matter. Started by root on a spool another user \

@@ -53,6 +53,22 @@ struct RefusalTests {
         #expect(right.json == ["received": true, "event": "build.uploaded", "duplicate": false])
     }
 
+    /// `openssl rand -base64` tokens hold `+`, `/` and `=`; pasted as they are, the `+` reaches
+    /// pixelhook form-encoded (a space). Both readings are compared.
+    @Test("A base64 token with + pasted as it is into ?token= is accepted", arguments: Gateway.allCases)
+    func tokenWithPlus(_ gateway: Gateway) throws {
+        let token = "q+Zx/8kP3Lw+ab=="
+        let server = try WebServerFixture(gateway, settings: ["PIXELHOOK_TOKEN": token])
+        let body = Payloads.event("build.uploaded", uploadId: "plus-1")
+        let pasted = try server.post(body, query: "token=\(token)")
+        #expect(pasted.status == 200, "\(pasted)")
+        let encoded = try server.post(Payloads.event("build.uploaded", uploadId: "plus-2"), query: "token=q%2BZx%2F8kP3Lw%2Bab%3D%3D")
+        #expect(encoded.status == 200, "\(encoded)")
+        expectRefusal(try server.post(body, query: "token=q+Zx/8kP3Lw+ab="), 401, "unauthorized")
+        expectRefusal(try server.post(body, query: "token=q-Zx/8kP3Lw+ab=="), 401, "unauthorized")
+        #expect(server.storedDeliveries.count == 2)
+    }
+
     @Test("A media type other than application/json is 415", arguments: Gateway.allCases)
     func unsupportedMediaType(_ gateway: Gateway) throws {
         let server = try WebServerFixture(gateway)
@@ -142,12 +158,19 @@ struct RefusalTests {
         let server = try WebServerFixture(gateway, spool: "blocker/spool") { directory in
             try Data("a regular file, not a directory\n".utf8).write(to: URL(fileURLWithPath: directory + "/blocker"))
         }
-        expectRefusal(try server.post(Payloads.seed("build.approved")), 503, "storage")
+        let post = try server.post(Payloads.seed("build.approved"))
+        expectRefusal(post, 503, "storage")
 
         let health = try server.request("GET")
         #expect(health.status == 503, "\(health)")
         #expect(health.contentType == "application/json")
         #expect(health.json?["ok"] == false, "\(health)")
         #expect(health.json?["error"]?.string?.isEmpty == false, "\(health)")
+        // The internet learns the kind of failure, never where the spool is or the OS's words.
+        for reply in [post, health] {
+            let text = String(decoding: reply.body, as: UTF8.self)
+            #expect(!text.contains(server.directory), "\(reply)")
+            #expect(!text.contains("Not a directory"), "\(reply)")
+        }
     }
 }

@@ -122,4 +122,16 @@ struct RequestHeadTests {
     func percentDecodingRefuses(text: String) {
         #expect(PercentDecoding.decode(Substring(text)) == nil)
     }
+
+    @Test("queryParameterReadings: + as a space and as itself; one reading without a +",
+          arguments: [("token=ab+c", ["ab c", "ab+c"]), ("token=ab%2Bc", ["ab+c"]), ("token=a%20b", ["a b"]),
+                      ("token=", [""]), ("token", [""]), ("x=1&token=+", [" ", "+"])] as [(String, [String])])
+    func readings(query: String, expected: [String]) {
+        #expect(RequestHead(method: "POST", queryString: query).queryParameterReadings("token") == expected)
+    }
+
+    @Test("queryParameterReadings: an absent parameter is nil")
+    func readingsAbsent() {
+        #expect(RequestHead(method: "POST", queryString: "tokens=a+b").queryParameterReadings("token") == nil)
+    }
 }
