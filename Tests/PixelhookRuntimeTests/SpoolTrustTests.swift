@@ -27,7 +27,7 @@ import Glibc
         let reception = post(Receiver(settings: .success(scratch.settings())))
         #expect(reception.response.status == 200, "\(reception.response.bodyText)")
         let spool = Spool(root: scratch.spool)
-        for directory in [spool.root, spool.deliveries, spool.pending, spool.slots, spool.runners, spool.deliveries + "/p1", spool.deliveries + "/p1/u1"] {
+        for directory in [spool.root, spool.deliveries, spool.pending, spool.runners, spool.deliveries + "/p1", spool.deliveries + "/p1/u1"] {
             #expect(mode(directory) == 0o700, "\(directory)")
         }
         for file in [spool.deliveries + "/p1/u1/build.approved.json", spool.deliveries + "/p1/u1/.arrivals", spool.requestLog] {
