@@ -5,16 +5,33 @@ import PixelhookCore
 import SystemPackage
 
 /// Settings from the process environment (and per-request parameters), with the config file
-/// named by `PIXELHOOK_CONFIG` underneath them.
+/// (`ConfigSource`: named, or found at the usual places) underneath them.
 public enum SettingsLoader {
     public static func load(
         environment: [String: String], overrides: [String: String] = [:], configPath: String? = nil
     ) -> Result<Settings, SettingsError> {
+        load(environment: environment, overrides: overrides,
+             source: source(environment: environment, overrides: overrides, configPath: configPath))
+    }
+
+    public static func load(
+        environment: [String: String], overrides: [String: String] = [:], source: ConfigSource
+    ) -> Result<Settings, SettingsError> {
         do throws(SettingsError) {
-            return .success(try Settings.parse(variables(environment: environment, overrides: overrides, configPath: configPath)))
+            return .success(try Settings.parse(variables(environment: environment, overrides: overrides, source: source)))
         } catch {
             return .failure(error)
         }
+    }
+
+    /// The config file these settings read: `configPath` (`--config`), else `PIXELHOOK_CONFIG`
+    /// (a request's, then the process's), else the first of `searchPaths` that exists.
+    public static func source(
+        environment: [String: String], overrides: [String: String] = [:], configPath: String? = nil,
+        searchPaths: @autoclosure () -> [String] = ConfigSource.effectiveSearchPaths
+    ) -> ConfigSource {
+        ConfigSource.resolve(named: configPath ?? overrides[Settings.Key.config] ?? environment[Settings.Key.config],
+                             searchPaths: searchPaths())
     }
 
     /// The `PIXELHOOK_*` variables `load` parses: the config file's, then the environment's,
@@ -22,20 +39,34 @@ public enum SettingsLoader {
     public static func variables(
         environment: [String: String], overrides: [String: String] = [:], configPath: String? = nil
     ) throws(SettingsError) -> [String: String] {
+        try variables(environment: environment, overrides: overrides,
+                      source: source(environment: environment, overrides: overrides, configPath: configPath))
+    }
+
+    public static func variables(
+        environment: [String: String], overrides: [String: String] = [:], source: ConfigSource
+    ) throws(SettingsError) -> [String: String] {
         var file: [String: String] = [:]
-        let path = configPath ?? overrides[Settings.Key.config] ?? environment[Settings.Key.config]
-        if let path, !path.isEmpty { file = try ConfigFile.parse(readConfig(path)) }
+        if let path = source.path { file = try ConfigFile.parse(readConfig(path)) }
         return Settings.merge(file, environment, overrides)
     }
 
     static func readConfig(_ path: String) throws(SettingsError) -> String {
+        let bytes: [UInt8]
         do {
-            return String(decoding: try FileContents.read(path, limit: 1 << 20), as: UTF8.self)
+            let fd = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
+            bytes = try fd.closeAfter {
+                if let unsafe = ConfigFileOwnership.problem(fd.rawValue, path: path) { throw SettingsError(unsafe) }
+                return try FileContents.read(fd, limit: 1 << 20)
+            }
+        } catch let error as SettingsError {
+            throw error
         } catch is FileContents.TooLarge {
             throw SettingsError("config file \(path) is larger than 1 MiB")
         } catch {
             throw SettingsError("cannot read config file \(path): \(error)")
         }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -8,8 +8,13 @@ import SystemPackage
 /// one line an operator can act on. Looks, never changes: a missing spool is not created.
 public struct SetupCheck {
     public let settings: Result<Settings, SettingsError>
+    /// Where the settings came from, named on the `ok:` line.
+    public let config: ConfigSource?
 
-    public init(settings: Result<Settings, SettingsError>) { self.settings = settings }
+    public init(settings: Result<Settings, SettingsError>, config: ConfigSource? = nil) {
+        self.settings = settings
+        self.config = config
+    }
 
     public struct Report: Sendable, Equatable {
         public var problems: [String] = []
@@ -26,6 +31,12 @@ public struct SetupCheck {
             return report
         case .success(let valid):
             settings = valid
+        }
+        if let config {
+            report.findings.append(config.description)
+            if let path = config.path, settings.token != nil, ConfigFileOwnership.isWorldReadable(path) {
+                report.problems.append("config file \(path) holds \(Settings.Key.token) and every user can read it: chmod o-r \(path)")
+            }
         }
         if let projects = settings.projectIDs {
             report.findings.append("\(projects.count) project\(projects.count == 1 ? "" : "s")")

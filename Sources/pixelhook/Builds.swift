@@ -20,7 +20,7 @@ struct Builds: ParsableCommand {
             --json prints one JSON document instead, {"builds":[...]}, whose fields are listed \
             in the README ("Commands"); fields may be added, never renamed.
 
-            Exit status: 0; 74 if the spool cannot be read; 78 if the settings are invalid; \
+            Exit status: 0; 74 if there is no spool or it cannot be read; 77 if root cannot become the spool's owner; 78 if the settings are invalid; \
             64 for bad arguments.
             """
     )
@@ -44,7 +44,7 @@ struct Builds: ParsableCommand {
     }
 
     func run() throws {
-        let settings = try settings.load()
+        let settings = try settings.loadExistingSpool()
         let stored: [StoredBuild]
         do {
             stored = try Spool(root: settings.spool).storedBuilds(projectId: project)

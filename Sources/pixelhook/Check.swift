@@ -10,13 +10,15 @@ struct Check: ParsableCommand {
             Checks that the settings are valid and PIXELHOOK_PROJECT_IDS is set; that every \
             PIXELHOOK_EVENTS entry is an event pixelhook knows; that the spool exists and is \
             writable by the user running the check (or can be created); that the handlers \
-            directory exists; that each handler (a file named after an event, or default) is \
+            directory exists; that a config file holding PIXELHOOK_TOKEN is not readable by \
+            every user; that each handler (a file named after an event, or default) is \
             a regular executable file; and that no file looks like a misspelt handler \
             (build.aproved), which would never run. Other files, such as handlers.env, are left \
             alone. Nothing is changed.
 
             Run it as the user the web server runs pixelhook as (sudo -u www-data pixelhook \
-            check): that is whose permissions matter.
+            check): that is whose permissions matter. Started by root on a spool another user \
+            owns, it checks as that user. The ok line names the config file read, if any.
 
             Prints one line per problem, or one "ok: ..." line. Exit status: 0 when all is \
             well, 1 when there is a problem, 64 for bad arguments.
@@ -26,7 +28,20 @@ struct Check: ParsableCommand {
     @OptionGroup var settings: SettingsOptions
 
     func run() throws {
-        let report = SetupCheck(settings: settings.loaded).run()
+        let source = settings.source
+        let loaded = SettingsLoader.load(environment: ProcessEnvironment.current(), source: source)
+        // Root checks what the spool's owner, who runs the handlers, can do.
+        var owner: UserAccount?
+        if case .success(let valid) = loaded {
+            do {
+                owner = try SpoolOwner.become(ownerOf: valid.spool)
+            } catch {
+                StandardOutput.write("problem: \(error.line(rerun: RunAsSpoolOwner.commandLine))\n", to: 1)
+                throw ExitCode(CommandFailure.Status.failed.rawValue)
+            }
+        }
+        var report = SetupCheck(settings: loaded, config: source).run()
+        if let owner { report.findings.append("checked as \(owner.name), the spool's owner") }
         guard report.problems.isEmpty else {
             for problem in report.problems { StandardOutput.write("problem: \(problem)\n", to: 1) }
             throw ExitCode(CommandFailure.Status.failed.rawValue)

@@ -7,6 +7,8 @@ struct CommandFailure: Error, CustomStringConvertible {
         case failed = 1
         /// EX_IOERR: the spool could not be read or written.
         case storage = 74
+        /// EX_NOPERM: started by root on another user's spool and cannot become that user.
+        case permission = 77
         /// EX_CONFIG: the settings are invalid.
         case settings = 78
     }

@@ -17,7 +17,7 @@ struct GC: ParsableCommand {
             event again, it is stored and handled as new. Keep --older-than well past the \
             time you need `builds`, `retry` and `replay` for a build (7d is a good start).
 
-            Prints what it removed. Exit status: 0; 74 if the spool cannot be changed; 78 if \
+            Prints what it removed. Exit status: 0; 74 if there is no spool or it cannot be changed; 77 if root cannot become the spool's owner; 78 if \
             the settings are invalid; 64 for bad arguments.
             """
     )
@@ -34,7 +34,7 @@ struct GC: ParsableCommand {
     }
 
     func run() throws {
-        let settings = try settings.load()
+        let settings = try settings.loadExistingSpool()
         let seconds = DurationText.seconds(olderThan)!
         let summary: SpoolCollector.Summary
         do {

@@ -17,11 +17,12 @@ struct Handle: ParsableCommand {
 
             Exit status: 0 handled (or duplicate, or ignored), 65 invalid payload or unknown \
             project, 78 settings invalid, 74 storage failed, 75 handler asked for a retry, \
-            1 handler failed or timed out.
+            77 started by root on another user's spool and cannot become that user, 1 handler \
+            failed or timed out.
             """
     )
 
-    @Option(help: "A config file of PIXELHOOK_* settings (default: $PIXELHOOK_CONFIG).")
+    @Option(help: "A config file of PIXELHOOK_* settings (default: $PIXELHOOK_CONFIG, else ~/.config/pixelhook/pixelhook.conf, else /etc/pixelhook/pixelhook.conf).")
     var config: String?
 
     enum Status {
@@ -30,6 +31,7 @@ struct Handle: ParsableCommand {
         static let invalid: Int32 = 65  // EX_DATAERR
         static let storage: Int32 = 74  // EX_IOERR
         static let retry: Int32 = 75    // EX_TEMPFAIL
+        static let permission: Int32 = 77 // EX_NOPERM: root, and cannot become the spool's owner
         static let settings: Int32 = 78 // EX_CONFIG
     }
 
@@ -37,6 +39,14 @@ struct Handle: ParsableCommand {
         // stdin carries no URL: the token guards HTTP only.
         let settings = SettingsLoader.load(environment: ProcessEnvironment.current(), configPath: config)
             .map { valid -> Settings in var copy = valid; copy.token = nil; return copy }
+        if case .success(let valid) = settings {
+            do {
+                try RunAsSpoolOwner.become(ownerOf: valid.spool)
+            } catch let failure as CommandFailure {
+                StandardOutput.write("pixelhook: \(failure.description)\n", to: 2)
+                throw ExitCode(Status.permission)
+            }
+        }
         let head = RequestHead(method: "POST", contentType: "application/json", remoteAddress: "stdin")
         let reception = Receiver(settings: settings).receive(head) { limit throws(ReceiveError) in
             try StandardInput.readBody(contentLength: nil, limit: limit)

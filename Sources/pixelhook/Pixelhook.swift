@@ -11,9 +11,11 @@ struct Pixelhook: ParsableCommand {
             one request and exits. Started with a listening socket on fd 0 (spawn-fcgi, \
             lighttpd bin-path, systemd), it is a FastCGI responder; `pixelhook fastcgi --listen` \
             opens its own socket. `pixelhook handle < payload.json` takes one payload from \
-            stdin. Settings are PIXELHOOK_* environment variables (see the README); \
-            PIXELHOOK_PROJECT_IDS is required.
+            stdin. Settings are PIXELHOOK_* environment variables over a config file \
+            (~/.config/pixelhook/pixelhook.conf, else /etc/pixelhook/pixelhook.conf; see the \
+            README); PIXELHOOK_PROJECT_IDS is required.
             """,
+        version: "pixelhook \(Version.current)",
         subcommands: [
             Handle.self, FastCGI.self, Send.self, Simulate.self,
             Builds.self, Retry.self, ReplayCommand.self, Check.self, GC.self,

@@ -17,7 +17,7 @@ struct ReplayCommand: ParsableCommand {
             `PROJECT/BUILD/EVENT: NEW STATE (was OLD STATE)`.
 
             Exit status: 0 when every handler it ran is done; 1 when one did not end done, or \
-            nothing stored matches; 74 if the spool cannot be read or written; 78 if the \
+            nothing stored matches; 74 if there is no spool or it cannot be read or written; 77 if root cannot become the spool's owner; 78 if the \
             settings are invalid; 64 for bad arguments.
             """
     )
@@ -41,7 +41,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let settings = try settings.load()
+        let settings = try settings.loadExistingSpool()
         let replay = Replay(settings: settings, uploadId: uploadId, event: event, projectId: project)
         let runs: [BuildQueue.Run]
         do {

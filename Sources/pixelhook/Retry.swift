@@ -24,8 +24,9 @@ struct Retry: ParsableCommand {
             nothing to retry it prints nothing (so cron mails only when something ran), or \
             "nothing to retry" on a terminal.
 
-            Exit status: 0, whatever the handlers did; 74 if the spool cannot be read or \
-            written; 78 if the settings are invalid; 64 for bad arguments.
+            Exit status: 0, whatever the handlers did; 74 if there is no spool or it cannot be read or \
+            written; 77 if root cannot become the spool's owner; 78 if the settings are invalid; \
+            64 for bad arguments.
             """
     )
 
@@ -35,7 +36,7 @@ struct Retry: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let settings = try settings.load()
+        let settings = try settings.loadExistingSpool()
         let sweep = RetrySweep(settings: settings)
         var lines = 0
         let outcome: RetrySweep.Outcome

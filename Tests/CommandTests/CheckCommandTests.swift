@@ -18,7 +18,7 @@ import Glibc
         let fixture = try Self.goodFixture()
         let checked = try fixture.run(["check"])
         #expect(checked.status == 0, "\(checked)")
-        #expect(checked.stdout == "ok: 1 project; spool \(fixture.spool) will be created on first use; handlers in \(fixture.handlers): build.approved, default\n")
+        #expect(checked.stdout == "ok: no config file (PIXELHOOK_CONFIG is empty); 1 project; spool \(fixture.spool) will be created on first use; handlers in \(fixture.handlers): build.approved, default\n")
         #expect(!fixture.exists("spool"), "check changes nothing")
         try FileManager.default.createDirectory(atPath: fixture.spool, withIntermediateDirectories: false)
         #expect(try fixture.run(["check"]).stdout.contains("spool \(fixture.spool) writable"))
@@ -88,6 +88,6 @@ import Glibc
         fixture.settings["PIXELHOOK_PROJECT_IDS"] = nil
         let checked = try fixture.run(["check", "--config", config])
         #expect(checked.status == 0, "\(checked)")
-        #expect(checked.stdout.hasPrefix("ok: 2 projects;"))
+        #expect(checked.stdout.hasPrefix("ok: config file \(config); 2 projects;"), "\(checked)")
     }
 }

@@ -55,6 +55,9 @@ final class CommandFixture {
             "PIXELHOOK_HANDLERS": directory + "/handlers",
             "PIXELHOOK_PROJECT_IDS": CommandFixture.projectID,
             "PIXELHOOK_HANDLER_TIMEOUT": "30",
+            // Empty: no config file, so one on this machine (~/.config/pixelhook, /etc/pixelhook)
+            // cannot change a test's settings. Set it to nil to let pixelhook look for one.
+            "PIXELHOOK_CONFIG": "",
         ]
     }
 
@@ -137,13 +140,16 @@ final class CommandFixture {
     }
 
     /// Runs `pixelhook ARGUMENTS` to its end (at most `timeout` seconds, then it is killed).
-    func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], timeout: Double = 60) throws -> Outcome {
-        let process = try start(arguments, stdin: stdin, environment: extra)
+    /// `launcher` runs it through another program (`["/usr/bin/setpriv", "--reuid=..."]`).
+    func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:],
+             launcher: [String] = [], timeout: Double = 60) throws -> Outcome {
+        let process = try start(arguments, stdin: stdin, environment: extra, launcher: launcher)
         return wait(process, timeout: timeout)
     }
 
     /// Starts `pixelhook ARGUMENTS` in the background.
-    func start(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Started {
+    func start(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:],
+               launcher: [String] = []) throws -> Started {
         counter += 1
         let base = "\(directory)/run\(counter)"
         let input = base + ".in"
@@ -169,12 +175,14 @@ final class CommandFixture {
         var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
         environment.merge(settings) { _, setting in setting }
         environment.merge(extra) { _, given in given }
-        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.filter { !$0.value.isEmpty }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let argv = (launcher + [binary] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.filter { !$0.value.isEmpty || $0.key == "PIXELHOOK_CONFIG" }
+            .map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let error = posix_spawn(&pid, binary, &actions, &attributes, argv, envp)
-        guard error == 0 else { throw FixtureError("cannot start \(binary): \(String(cString: strerror(error)))") }
+        let program = launcher.first ?? binary
+        let error = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+        guard error == 0 else { throw FixtureError("cannot start \(program): \(String(cString: strerror(error)))") }
         started.append(pid)
         return Started(pid: pid, stdout: base + ".out", stderr: base + ".err")
     }
