@@ -48,6 +48,63 @@ struct ApacheTests {
         #expect(!accessLog.contains { $0.contains("s3cret") || $0.contains("token=") }, "\(accessLog)")
     }
 
+    /// What `examples/shared-hosting/htaccess` tells the account to do: the binary as
+    /// `public_html/hooks/pixelhook.cgi`, the example as `.htaccess` beside it, settings in
+    /// `~/.config/pixelhook/pixelhook.conf` with the spool and a recording handler in the home.
+    static func followHtaccessExample(_ account: ThrowawayAccount) throws -> (cgi: String, spool: String, runs: String) {
+        try account.copy(WebServerFixture.builtBinary, to: "public_html/hooks/pixelhook.cgi", mode: 0o755)
+        try account.copy(BuiltBinary.packageRoot + "/examples/shared-hosting/htaccess", to: "public_html/hooks/.htaccess", mode: 0o644)
+        let spool = account.home + "/pixelhook/spool"
+        try account.write(".config/pixelhook/pixelhook.conf", """
+            PIXELHOOK_SPOOL=\(spool)
+            PIXELHOOK_HANDLERS=\(account.home)/pixelhook/handlers
+            PIXELHOOK_PROJECT_IDS=\(WebServerFixture.projectID)
+            PIXELHOOK_TOKEN=s3cret
+
+            """, mode: 0o600)
+        let runs = account.home + "/pixelhook/runs.log"
+        try account.write("pixelhook/handlers/default", "#!/bin/sh\necho \"$PIXELHOOK_EVENT $(id -un)\" >> \(runs)\n", mode: 0o755)
+        return (account.home + "/public_html/hooks/pixelhook.cgi", spool, runs)
+    }
+
+    /// The shared host's part of the server config: .htaccess allowed, `AddHandler` (mod_mime).
+    static func sharedHostConfig(_ directory: String) -> String {
+        """
+        LoadModule mime_module    /usr/lib/apache2/modules/mod_mime.so
+        TypesConfig /dev/null
+        <Directory \(directory)>
+            AllowOverride All
+            Require all granted
+        </Directory>
+        """
+    }
+
+    /// README: without suEXEC the CGI runs as www-data, so it reads www-data's config, not the
+    /// account's, and never writes into the account's home. A site that is not a user
+    /// directory and names no `SuexecUserGroup` is served without suEXEC.
+    @Test("Apache without suEXEC: the htaccess example runs as www-data and never uses the account's config or spool")
+    func htaccessWithoutSuexec() throws {
+        try ThrowawayAccount.with { account in
+            let (_, spool, runs) = try ApacheTests.followHtaccessExample(account)
+            let site = account.home + "/public_html"
+            let server = try WebServerFixture(.apacheCGI, appendedConfig: ApacheTests.sharedHostConfig(site) + """
+
+                Alias /site \(site)
+                """)
+            let reply = try server.post(Payloads.seed("build.approved"), query: "token=s3cret", path: "/site/hooks/pixelhook.cgi")
+            // www-data's own config files are the administrator's: only without them is the
+            // answer known (nothing tells pixelhook its projects).
+            let webConfigs = ["/etc/pixelhook/pixelhook.conf", (getpwnam("www-data").map { String(cString: $0.pointee.pw_dir) } ?? "/var/www") + "/.config/pixelhook/pixelhook.conf"]
+            if !webConfigs.contains(where: { access($0, F_OK) == 0 }) {
+                #expect(reply.status == 500, "\(reply)")
+                #expect(reply.json?["reason"]?.string?.contains("PIXELHOOK_PROJECT_IDS") == true, "\(reply)")
+            }
+            #expect(reply.contentType == "application/json", "\(reply): pixelhook ran")
+            #expect(access(spool, F_OK) != 0, "the account's spool was not created")
+            #expect(access(runs, F_OK) != 0, "no handler of the account ran")
+        }
+    }
+
     /// suexec-custom's own config: line 1 the document root, line 2 the userdir suffix, which
     /// must cover `public_html/hooks` (Debian's default is `public_html/cgi-bin`). Restored after.
     static let suexecConfig = "/etc/apache2/suexec/www-data"
@@ -61,34 +118,16 @@ struct ApacheTests {
         try lines.joined(separator: "\n").write(toFile: ApacheTests.suexecConfig, atomically: true, encoding: .utf8)
 
         try ThrowawayAccount.with { account in
-            let cgi = account.home + "/public_html/hooks/pixelhook.cgi"
-            try account.copy(WebServerFixture.builtBinary, to: "public_html/hooks/pixelhook.cgi", mode: 0o755)
-            try account.copy(BuiltBinary.packageRoot + "/examples/shared-hosting/htaccess", to: "public_html/hooks/.htaccess", mode: 0o644)
-            let spool = account.home + "/pixelhook/spool"
-            try account.write(".config/pixelhook/pixelhook.conf", """
-                PIXELHOOK_SPOOL=\(spool)
-                PIXELHOOK_HANDLERS=\(account.home)/pixelhook/handlers
-                PIXELHOOK_PROJECT_IDS=\(WebServerFixture.projectID)
-                PIXELHOOK_TOKEN=s3cret
-
-                """, mode: 0o600)
-            let runs = account.home + "/pixelhook/runs.log"
-            try account.write("pixelhook/handlers/default", "#!/bin/sh\necho \"$PIXELHOOK_EVENT $(id -un)\" >> \(runs)\n", mode: 0o755)
+            let (cgi, spool, runs) = try ApacheTests.followHtaccessExample(account)
 
             let homes = (account.home as NSString).deletingLastPathComponent
             let server = try WebServerFixture(.apacheCGI, appendedConfig: """
-                # The shared host's part: user directories, .htaccess allowed, suEXEC.
-                LoadModule mime_module    /usr/lib/apache2/modules/mod_mime.so
-                TypesConfig /dev/null
                 LoadModule userdir_module /usr/lib/apache2/modules/mod_userdir.so
                 LoadModule suexec_module  /usr/lib/apache2/modules/mod_suexec.so
                 UserDir public_html
                 UserDir disabled root
-                <Directory \(homes)/*/public_html>
-                    AllowOverride All
-                    Require all granted
-                </Directory>
-                """)
+
+                """ + ApacheTests.sharedHostConfig(homes + "/*/public_html"))
             let suexecLog = { (try? String(contentsOfFile: "/var/log/apache2/suexec.log", encoding: .utf8))?.suffix(1500) ?? "no suexec.log" }
             let path = "/~\(account.name)/hooks/pixelhook.cgi"
             let events = try ApacheTests.exampleEvents()
