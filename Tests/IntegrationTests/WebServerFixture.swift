@@ -90,14 +90,15 @@ struct FixtureError: Error, CustomStringConvertible {
 /// let results = try server.waitForHandlers(count: 1)
 /// ```
 ///
-/// The config is `lighttpd.conf.example`, `nginx.conf.example` or `apache.conf.example` at the package root, changed
-/// only by the substitutions listed in `substitutions` (the same list heads each file) and by
+/// The config is `lighttpd.conf.example`, `nginx.conf.example` or `apache.conf.example` at the
+/// package root, changed only by the substitutions listed in `substitutions` (the same list heads each file) and by
 /// setting or commenting out its `PIXELHOOK_*` lines. A string that is no longer in the example
 /// fails the test, so the examples cannot drift from what is tested.
 ///
 /// Settings are per test: each fixture renders its own config and starts its own server (one
 /// lighttpd, whose FastCGI section makes it start one pixelhook responder itself; or one nginx
-/// plus one fcgiwrap; or one nginx plus one pixelhook responder; or one Apache, whose CGI runs as www-data) on a free 127.0.0.1 port.
+/// plus one fcgiwrap; or one nginx plus one pixelhook responder; or one Apache, whose CGI runs
+/// as www-data) on a free 127.0.0.1 port.
 /// Settings are written into the section under test only. Every PID it starts is recorded (with
 /// lighttpd's responder child and fcgiwrap's workers); `deinit` waits for the handler queue to
 /// go idle, stops exactly those PIDs (TERM, then KILL) and removes the directory. Nothing is
