@@ -14,7 +14,7 @@ struct ThrowawayAccount {
     let home: String
 
     static func with<T>(_ body: (ThrowawayAccount) throws -> T) throws -> T {
-        let name = "phtest\(getpid() % 100_000)"
+        let name = "phweb\(getpid())"
         try ToolRun.check("/usr/sbin/useradd", ["-m", "-s", "/bin/sh", name])
         defer { _ = try? ToolRun.check("/usr/sbin/userdel", ["-r", "-f", name]) }
         guard let entry = getpwnam(name) else { throw FixtureError("useradd made no \(name)") }

@@ -92,8 +92,8 @@ struct FixtureError: Error, CustomStringConvertible {
 ///
 /// The config is `lighttpd.conf.example`, `nginx.conf.example` or `apache.conf.example` at the
 /// package root, changed only by the substitutions listed in `substitutions` (the same list
-/// heads each file) and by setting or commenting out its `PIXELHOOK_*` lines. A string that is no longer in the example
-/// fails the test, so the examples cannot drift from what is tested.
+/// heads each file) and by setting or commenting out its `PIXELHOOK_*` lines. A string that is
+/// no longer in the example fails the test, so the examples cannot drift from what is tested.
 ///
 /// Settings are per test: each fixture renders its own config and starts its own server (one
 /// lighttpd, whose FastCGI section makes it start one pixelhook responder itself; or one nginx
