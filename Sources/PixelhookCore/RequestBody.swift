@@ -31,9 +31,9 @@ extension RequestBody {
     public static let discardAllowance = 4 << 20
 
     /// Reads and drops the rest of a body refused as too large. A CGI that exits with its body
-    /// unread makes fcgiwrap answer `502` instead of our JSON 413 (and Apache's mod_cgi
-    /// sees a broken pipe), so the gateway drains it first: `remaining` bytes (the rest of
-    /// Content-Length, or until EOF when nil), at most `discardAllowance`.
+    /// unread makes fcgiwrap answer `502` instead of our JSON 413, so the gateway drains it
+    /// first: `remaining` bytes (the rest of Content-Length, or until EOF when nil), at most
+    /// `discardAllowance`.
     ///
     /// - Parameter read: as for `read(contentLength:limit:_:)`; the gateway bounds the time by
     ///   returning 0 once its deadline has passed.

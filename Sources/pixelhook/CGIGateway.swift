@@ -18,8 +18,8 @@ enum CGIGateway {
             return body
         }
         if reception.response.status == 413 {
-            // SPEC "One request" rule 4: the JSON 413 must get through fcgiwrap and mod_cgi,
-            // which fail a CGI that exits with its body unread.
+            // SPEC "One request" rule 4: the JSON 413 must get through fcgiwrap, which answers
+            // 502 for a CGI that exits with more of its body unread than a pipe holds.
             StandardInput.discardBody(remaining: head.contentLength.map { $0 - consumed }, seconds: 5)
         }
         if let alarm = reception.alarm { StandardOutput.write(alarm + "\n", to: 2) }

@@ -83,9 +83,9 @@ struct RefusalTests {
     }
 
     /// SPEC "One request" rule 4: a body up to the web server's own limit (1 MiB in every
-    /// example) gets pixelhook's JSON 413, never the gateway's 502. fcgiwrap and mod_cgi fail a
-    /// CGI that exits with its body unread, once the body outgrows the pipe (64 KiB): 512 KB is
-    /// the case that used to get `502 An error occurred while reading the request`. Above the
+    /// example) gets pixelhook's JSON 413, never the gateway's 502. fcgiwrap fails a CGI that
+    /// exits with its body unread once the body outgrows the pipe (64 KiB): 512 KB is the case
+    /// that used to get `502 An error occurred while reading the request`. Above the
     /// server's limit (10 MB) the server answers 413 itself, before pixelhook runs.
     @Test("Over-limit bodies of 2 KB, 512 KB and 10 MB through every gateway: JSON 413", arguments: Gateway.withApache)
     func overLimitBodies(_ gateway: Gateway) throws {
