@@ -11,8 +11,16 @@ enum CGIGateway {
     static func serve(environment: [String: String]) -> Int32 {
         let head = RequestHead(metaVariables: environment)
         let receiver = Receiver(settings: SettingsLoader.load(environment: environment))
+        var consumed = 0
         let reception = receiver.receive(head) { limit throws(ReceiveError) in
-            try StandardInput.readBody(contentLength: head.contentLength, limit: limit)
+            let body = try StandardInput.readBody(contentLength: head.contentLength, limit: limit)
+            consumed = body.count
+            return body
+        }
+        if reception.response.status == 413 {
+            // SPEC "One request" rule 4: the JSON 413 must get through fcgiwrap, which answers
+            // 502 for a CGI that exits with more of its body unread than a pipe holds.
+            StandardInput.discardBody(remaining: head.contentLength.map { $0 - consumed }, seconds: 5)
         }
         if let alarm = reception.alarm { StandardOutput.write(alarm + "\n", to: 2) }
         // lighttpd's mod_cgi sends SIGTERM the moment the response is complete, and a web

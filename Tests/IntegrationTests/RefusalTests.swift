@@ -98,6 +98,31 @@ struct RefusalTests {
         #expect(reply.status == 200, "\(reply)")
     }
 
+    /// SPEC "One request" rule 4: a body up to the web server's own limit (1 MiB in every
+    /// example) gets pixelhook's JSON 413, never the gateway's 502. fcgiwrap fails a CGI that
+    /// exits with its body unread once the body outgrows the pipe (64 KiB): 512 KB is the case
+    /// that used to get `502 An error occurred while reading the request`. Above the
+    /// server's limit (10 MB) the server answers 413 itself, before pixelhook runs.
+    @Test("Over-limit bodies of 2 KB, 512 KB and 10 MB through every gateway: JSON 413", arguments: Gateway.withApache)
+    func overLimitBodies(_ gateway: Gateway) throws {
+        let strict = try WebServerFixture(gateway, settings: ["PIXELHOOK_MAX_BODY": "1024"])
+        expectRefusal(try strict.post(Payloads.event("build.uploaded", uploadId: "over-2k", padding: 2000)), 413, "payload_too_large")
+        #expect(strict.storedDeliveries.isEmpty)
+
+        let server = try WebServerFixture(gateway)
+        let halfMegabyte = Payloads.event("build.uploaded", uploadId: "over-512k", padding: 512 * 1024)
+        expectRefusal(try server.post(halfMegabyte), 413, "payload_too_large")
+        expectRefusal(try server.request("POST", body: halfMegabyte, chunked: true), 413, "payload_too_large")
+
+        let tenMegabytes = try server.post(Payloads.event("build.uploaded", uploadId: "over-10m", padding: 10 * 1024 * 1024))
+        #expect(tenMegabytes.status == 413, "\(tenMegabytes)")
+        #expect(server.storedDeliveries.isEmpty)
+
+        // The refusals left nothing behind: the next delivery is served as usual.
+        let next = try server.post(Payloads.event("build.uploaded", uploadId: "after-over"))
+        #expect(next.status == 200, "\(next)")
+    }
+
     @Test("Invalid JSON or a missing field is 400 with the reason", arguments: Gateway.allCases)
     func invalidPayload(_ gateway: Gateway) throws {
         let server = try WebServerFixture(gateway)

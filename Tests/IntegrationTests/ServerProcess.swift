@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A web server process the fixture started: `posix_spawn` with default signal handling, an
-/// empty signal mask and no inherited descriptors beyond stdio.
+/// empty signal mask, its own process group and no inherited descriptors beyond stdio.
 ///
 /// Foundation's `Process` passes on the test runner's blocked signal mask, with which lighttpd
 /// and fcgiwrap ignore SIGTERM; and a stray descriptor (another test's curl pipe) must not keep a
@@ -33,7 +33,10 @@ final class ServerProcess {
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // Its own process group: Apache's prefork MPM signals its whole group when it stops,
+        // which would otherwise be the test runner's.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]

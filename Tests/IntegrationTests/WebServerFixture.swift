@@ -19,15 +19,25 @@ enum Gateway: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// `lighttpd.conf.example`, FastCGI section: mod_fastcgi starts pixelhook itself
     /// (`bin-path`, the socket on fd 0); settings arrive in its `bin-environment`.
     case lighttpdFastCGI
+    /// `apache.conf.example`: Apache's mod_cgi runs pixelhook once per request, as www-data
+    /// (Apache refuses to run CGI as root), so the fixture's directory is www-data's.
+    case apacheCGI
+
+    /// The gateways every scenario runs through. Apache is not among them: its CGI runs as
+    /// www-data, which scenarios that break the spool as root (tmpfs, crash injection) do not
+    /// allow for; `ApacheTests` and the over-limit scenarios use `withApache`.
+    static let allCases: [Gateway] = [.lighttpdCGI, .nginxFcgiwrap, .nginxFastCGI, .lighttpdFastCGI]
+    static let withApache: [Gateway] = allCases + [.apacheCGI]
 
     var testDescription: String { rawValue }
 
-    enum Server { case lighttpd, nginx }
+    enum Server { case lighttpd, nginx, apache }
 
     var server: Server {
         switch self {
         case .lighttpdCGI, .lighttpdFastCGI: .lighttpd
         case .nginxFcgiwrap, .nginxFastCGI: .nginx
+        case .apacheCGI: .apache
         }
     }
 
@@ -35,7 +45,7 @@ enum Gateway: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// `# FastCGI:` and it ends at `# end of CGI section` or `# end of FastCGI section`.
     var section: String {
         switch self {
-        case .lighttpdCGI, .nginxFcgiwrap: "CGI"
+        case .lighttpdCGI, .nginxFcgiwrap, .apacheCGI: "CGI"
         case .nginxFastCGI, .lighttpdFastCGI: "FastCGI"
         }
     }
@@ -80,14 +90,15 @@ struct FixtureError: Error, CustomStringConvertible {
 /// let results = try server.waitForHandlers(count: 1)
 /// ```
 ///
-/// The config is `lighttpd.conf.example` or `nginx.conf.example` at the package root, changed
-/// only by the substitutions listed in `substitutions` (the same list heads each file) and by
-/// setting or commenting out its `PIXELHOOK_*` lines. A string that is no longer in the example
-/// fails the test, so the examples cannot drift from what is tested.
+/// The config is `lighttpd.conf.example`, `nginx.conf.example` or `apache.conf.example` at the
+/// package root, changed only by the substitutions listed in `substitutions` (the same list
+/// heads each file) and by setting or commenting out its `PIXELHOOK_*` lines. A string that is
+/// no longer in the example fails the test, so the examples cannot drift from what is tested.
 ///
 /// Settings are per test: each fixture renders its own config and starts its own server (one
 /// lighttpd, whose FastCGI section makes it start one pixelhook responder itself; or one nginx
-/// plus one fcgiwrap; or one nginx plus one pixelhook responder) on a free 127.0.0.1 port.
+/// plus one fcgiwrap; or one nginx plus one pixelhook responder; or one Apache, whose CGI runs
+/// as www-data) on a free 127.0.0.1 port.
 /// Settings are written into the section under test only. Every PID it starts is recorded (with
 /// lighttpd's responder child and fcgiwrap's workers); `deinit` waits for the handler queue to
 /// go idle, stops exactly those PIDs (TERM, then KILL) and removes the directory. Nothing is
@@ -110,6 +121,8 @@ final class WebServerFixture {
     /// `.nginxFastCGI` only: how the responder is started, and its `--workers` (nil: default).
     let responderLaunch: ResponderLaunch
     private let responderWorkers: Int?
+    /// Apache only: lines appended to the rendered config (more modules, a `UserDir`).
+    private let appendedConfig: String
 
     private var processes: [ServerProcess] = []
     /// Every PID this fixture started, including fcgiwrap's preforked workers and the FastCGI
@@ -141,12 +154,13 @@ final class WebServerFixture {
 
     init(_ gateway: Gateway, settings: [String: String?] = [:], spool: String = "spool",
          responder: ResponderLaunch = .listen, workers: Int? = nil, extraLocations: [ExtraLocation] = [],
-         prepare: (String) throws -> Void = { _ in }) throws {
+         appendedConfig: String = "", prepare: (String) throws -> Void = { _ in }) throws {
         self.gateway = gateway
         self.settings = settings
         self.extraLocations = extraLocations
         responderLaunch = responder
         responderWorkers = workers
+        self.appendedConfig = appendedConfig
         var template = Array("/tmp/pixelhook-it.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             throw FixtureError("cannot create a temporary directory: \(String(cString: strerror(errno)))")
@@ -167,6 +181,12 @@ final class WebServerFixture {
         do {
             for sub in [handlers, logDirectory, runDirectory, directory + "/nginx", directory + "/requests"] {
                 try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+            }
+            if gateway.server == .apache {
+                // Its CGI (www-data) creates the spool here and its handlers write here.
+                guard let webUser = getpwnam("www-data") else { throw FixtureError("there is no www-data user") }
+                chown(directory, webUser.pointee.pw_uid, webUser.pointee.pw_gid)
+                chmod(directory, 0o755)
             }
             try prepare(directory)
             try start()
@@ -202,6 +222,7 @@ final class WebServerFixture {
         switch gateway.server {
         case .lighttpd: BuiltBinary.packageRoot + "/lighttpd.conf.example"
         case .nginx: BuiltBinary.packageRoot + "/nginx.conf.example"
+        case .apache: BuiltBinary.packageRoot + "/apache.conf.example"
         }
     }
 
@@ -214,6 +235,7 @@ final class WebServerFixture {
         switch gateway.server {
         case .nginx: directory + "/pixelhook.sock"
         case .lighttpd: runDirectory + "/pixelhook-fastcgi.sock-0"
+        case .apache: directory + "/no-responder.sock"
         }
     }
 
@@ -244,6 +266,15 @@ final class WebServerFixture {
                 ("/var/spool/pixelhook", spool),
                 ("/etc/pixelhook/handlers", handlers),
             ]
+        case .apache:
+            [
+                ("Listen 8080", "Listen 127.0.0.1:\(port)"),
+                ("/run/apache2", runDirectory),
+                ("/var/log/apache2", logDirectory),
+                ("/usr/local/bin/pixelhook", binary),
+                ("/var/spool/pixelhook", spool),
+                ("/etc/pixelhook/handlers", handlers),
+            ]
         }
     }
 
@@ -251,7 +282,7 @@ final class WebServerFixture {
     var removedLines: [String] {
         switch gateway.server {
         case .lighttpd: ["server.username", "server.groupname"]
-        case .nginx: []
+        case .nginx, .apache: []
         }
     }
 
@@ -267,6 +298,9 @@ final class WebServerFixture {
         case .nginx:
             return ({ $0.hasPrefix("fastcgi_param \(key) ") || $0.hasPrefix("fastcgi_param \(key)\t") },
                     value.map { "fastcgi_param \(key) \"\($0)\";" } ?? "# fastcgi_param \(key) unset by the test")
+        case .apache:
+            return ({ $0.hasPrefix("SetEnv \(key) ") },
+                    value.map { "SetEnv \(key) \"\($0)\"" } ?? "# SetEnv \(key) unset by the test")
         }
     }
 
@@ -303,7 +337,7 @@ final class WebServerFixture {
         }
         try apply(settings, to: &lines, in: section)
         lines.insert(contentsOf: copies, at: insertion)
-        return lines.joined(separator: "\n")
+        return lines.joined(separator: "\n") + (appendedConfig.isEmpty ? "" : "\n" + appendedConfig + "\n")
     }
 
     /// A line's indentation and its text without indentation and without a leading `#`.
@@ -360,6 +394,7 @@ final class WebServerFixture {
         case .lighttpdCGI, .lighttpdFastCGI: ["lighttpd"]
         case .nginxFcgiwrap: ["nginx", "fcgiwrap"]
         case .nginxFastCGI: responderLaunch == .spawnFcgi ? ["nginx", "spawn-fcgi"] : ["nginx"]
+        case .apacheCGI: ["apache2"]
         }
         for name in names { tools[name] = try WebServerFixture.tool(name) }
         var problems: [String] = []
@@ -384,6 +419,11 @@ final class WebServerFixture {
                         "-e", logDirectory + "/nginx-startup.log",
                     ], log: "nginx")
                     try waitUntilListening(port: port, server: nginx)
+                case .apache:
+                    // Debian's apache2 needs none of apache2ctl's envvars: the config names
+                    // every path itself.
+                    let apache = try launch(tools["apache2"]!, ["-f", config, "-DFOREGROUND"], log: "apache2")
+                    try waitUntilListening(port: port, server: apache)
                 }
                 self.port = port
                 try waitUntilAnswering()
@@ -554,6 +594,12 @@ final class WebServerFixture {
     private func stopServers() {
         // fcgiwrap may have replaced a worker since start: its current children are ours too.
         for process in processes where process.name == "fcgiwrap" && process.isRunning {
+            for child in WebServerFixture.children(of: process.pid) where !startedPIDs.contains(child) {
+                startedPIDs.append(child)
+            }
+        }
+        // Apache's children are stopped by their parent; recorded so that none outlives it.
+        for process in processes where process.name == "apache2" && process.isRunning {
             for child in WebServerFixture.children(of: process.pid) where !startedPIDs.contains(child) {
                 startedPIDs.append(child)
             }
