@@ -60,7 +60,8 @@ static void default_signals(posix_spawnattr_t *attr, short flags)
 }
 
 int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                            int stdin_fd, int output_fd, const char *directory)
+                            int stdin_fd, int output_fd, const char *directory,
+                            const int *inherit_fds, int inherit_count)
 {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
@@ -70,13 +71,22 @@ int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], ch
     posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
     posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
     posix_spawn_file_actions_addchdir_np(&actions, directory);
-    /* Nothing beyond stdio reaches the handler: not a descriptor a web server leaked to us
-     * without FD_CLOEXEC, nor a lock or slot of ours (the runner's slot is fd 3), which a
-     * daemon the handler leaves would otherwise hold for as long as it lives. */
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    /* The locks the handler holds too (fd 3, 4, ...): the build's lock and its slot stay held
+     * while it runs even if its runner is killed. Copied above any target number first: dup2
+     * onto the same number would leave FD_CLOEXEC set. */
+    int copies[8];
+    int count = inherit_count < 8 ? inherit_count : 8;
+    for (int i = 0; i < count; i++) {
+        copies[i] = fcntl(inherit_fds[i], F_DUPFD_CLOEXEC, 3 + count);
+        if (copies[i] >= 0) posix_spawn_file_actions_adddup2(&actions, copies[i], 3 + i);
+    }
+    /* Nothing else reaches the handler: not a descriptor a web server leaked to us without
+     * FD_CLOEXEC, nor the runner's own slot (its fd 3, replaced above when a lock goes there). */
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3 + count);
     posix_spawnattr_setpgroup(&attr, 0);
     default_signals(&attr, POSIX_SPAWN_SETPGROUP);
     int rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
+    for (int i = 0; i < count; i++) if (copies[i] >= 0) close(copies[i]);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return rc;

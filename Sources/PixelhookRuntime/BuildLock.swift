@@ -66,6 +66,9 @@ final class BuildLock {
         return false
     }
 
+    /// The locked descriptor, for a handler to hold as well (`HandlerProcess.inheritedLocks`).
+    var descriptor: Int32? { fd?.rawValue }
+
     /// Removes the lock file while still holding it (the build is being removed); waiters notice.
     func unlinkFile() { unlink(path) }
 

@@ -83,7 +83,7 @@ public struct BuildQueue {
             ran.insert(next.name)
             let previous = next.result()
             unlink(next.outputPath)  // output beside a result is always that run's own
-            let result = try HandlerRun(spool: spool, settings: settings, delivery: next).run()
+            let result = try HandlerRun(spool: spool, settings: settings, delivery: next, buildLock: lock.descriptor).run()
             try next.record(result)
             let run = Run(delivery: next, previous: previous, result: result)
             runs.append(run)

@@ -28,8 +28,16 @@ public struct HandlerProcess {
     /// running handler's (`stopLeftovers`).
     public static func adoptOrphans() { _ = pixelhook_become_subreaper() }
 
+    /// Locked descriptors the handler holds too, as fd 3, 4, …: the build's lock and its slot
+    /// stay held while it runs even if its runner is killed, so `retry` or the build's next
+    /// runner cannot start the same delivery beside it or exceed the cap. Whatever the handler
+    /// leaves running holds them as well; a subreaper runner stops all of it before it lets
+    /// them go (`stopLeftovers`).
+    public var inheritedLocks: [Int32] = []
+
     public init(executable: String, arguments: [String] = [], payloadPath: String, environment: [String: String],
-                workingDirectory: String, timeoutSeconds: Double) {
+                workingDirectory: String, timeoutSeconds: Double, inheritedLocks: [Int32] = []) {
+        self.inheritedLocks = inheritedLocks
         self.executable = executable
         self.arguments = arguments
         self.payloadPath = payloadPath
@@ -60,7 +68,10 @@ public struct HandlerProcess {
         func spawn() -> Int32 {
             withCStrings([executable] + arguments) { argv in
                 withCStrings(ExecEnvironment.entries(environment)) { envp in
-                    pixelhook_spawn_handler(&pid, executable, argv, envp, stdin.rawValue, pipeEnds[1], workingDirectory)
+                    inheritedLocks.withUnsafeBufferPointer { locks in
+                        pixelhook_spawn_handler(&pid, executable, argv, envp, stdin.rawValue, pipeEnds[1], workingDirectory,
+                                                locks.baseAddress, Int32(locks.count))
+                    }
                 }
             }
         }

@@ -7,13 +7,16 @@ import SystemPackage
 /// One stored delivery handed to its handler: picks the file, builds the environment, waits
 /// for one of the user's handler slots, runs it, keeps its output.
 ///
-/// The slot and the build's lock stay with this process, never with the handler: whatever the
-/// handler leaves running would hold them with it. This process stops all of that before it
-/// lets either go (`HandlerProcess.stopLeftovers`).
+/// The handler holds the build's lock and its slot too (fd 3 and 4), so that neither is let go
+/// while it runs, even if this process is killed. Whatever it leaves running would hold them
+/// as well: this process stops all of that before it lets either go
+/// (`HandlerProcess.stopLeftovers`).
 struct HandlerRun {
     let spool: Spool
     let settings: Settings
     let delivery: StoredDelivery
+    /// The build's lock, held by the handler too (see `HandlerProcess.inheritedLocks`).
+    var buildLock: Int32?
 
     func run() throws(StorageError) -> HandlerResult {
         let startedAt = Clock.iso8601()
@@ -55,7 +58,8 @@ struct HandlerRun {
         let process = HandlerProcess(
             executable: handler, payloadPath: delivery.payloadPath,
             environment: HandlerRun.environment(for: envelope, delivery: delivery),
-            workingDirectory: settings.handlers, timeoutSeconds: Double(settings.handlerTimeoutSeconds))
+            workingDirectory: settings.handlers, timeoutSeconds: Double(settings.handlerTimeoutSeconds),
+            inheritedLocks: (buildLock.map { [$0] } ?? []) + [slot.descriptor])
         let outcome: HandlerProcess.Outcome
         do {
             outcome = try process.run()

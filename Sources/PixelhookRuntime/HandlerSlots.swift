@@ -30,9 +30,9 @@ public struct HandlerSlots: Sendable {
     public struct Slot: ~Copyable {
         public let index: Int
         let fd: FileDescriptor
-        /// The locked descriptor, for handing a runner slot to the runner process (`spawn` with
-        /// it kept open: a `flock` belongs to the open file, so the child holds it once we close
-        /// ours). Never handed to a handler: what it leaves behind would hold the slot.
+        /// The locked descriptor, for handing the slot to a child process (a runner slot to the
+        /// runner, a handler slot to the handler): a `flock` belongs to the open file, so the
+        /// child holds it too, and once we close ours.
         public var descriptor: Int32 { fd.rawValue }
         /// Ends the slot now. Consuming `self` runs `deinit`, the one place that closes: a close
         /// here as well was a double close, which in the FastCGI responder closed whatever

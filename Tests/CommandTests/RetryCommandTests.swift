@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PixelhookRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -89,6 +90,60 @@ import Glibc
         let retried = try fixture.run(["retry"])
         #expect(retried.status == 0, "\(retried)")
         #expect(retried.stdout == "p1/u1/build.approved: done (was never finished)\n")
+        #expect(fixture.lineCount("runs") == 2)
+    }
+
+    /// SPEC: handlers of one build never run at the same time, and the cap counts every running
+    /// handler. The handler holds the build's lock and its slot itself (fd 3 and 4), so a runner
+    /// killed mid-run lets go of neither while its handler lives on: `retry` leaves the build
+    /// alone instead of starting the same delivery beside it. Once the handler ends, the lock is free.
+    @Test(arguments: ["handle", "run-queue"])
+    func aHandlerWhoseRunnerIsKilledKeepsItsBuildLockedAndItsSlot(runner: String) throws {
+        let fixture = try CommandFixture()
+        // First run: note its pid, then sleep. Later runs: done at once.
+        try fixture.handler("default", """
+            echo run >> "$FIXTURE/runs"
+            [ -e "$FIXTURE/marker" ] && exit 0
+            touch "$FIXTURE/marker"
+            echo $$ > "$FIXTURE/handler.pid"
+            exec sleep 60
+            """)
+        let process: CommandFixture.Started
+        if runner == "handle" {
+            process = try fixture.start(["handle"], stdin: CommandFixture.payload())
+        } else {
+            process = try fixture.start(["run-queue", try fixture.store()])
+        }
+        #expect(fixture.eventually { fixture.read("handler.pid")?.hasSuffix("\n") == true })
+        let handler = try #require(pid_t(fixture.read("handler.pid")!.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(-handler, SIGKILL) }  // its own process group
+        #expect(kill(process.pid, SIGKILL) == 0)
+        #expect(fixture.wait(process).status == nil, "killed by the signal")
+        #expect(kill(handler, 0) == 0, "the handler runs on without its runner")
+
+        let lockPath = fixture.spool + "/deliveries/p1/u1/.lock"
+        let lock = open(lockPath, O_RDWR | O_CLOEXEC)
+        #expect(lock >= 0)
+        defer { close(lock) }
+        let lockWasFree = flock(lock, LOCK_EX | LOCK_NB) == 0
+        if lockWasFree { flock(lock, LOCK_UN) }
+        #expect(!lockWasFree, "the build's lock went with the runner")
+        let retried = try fixture.run(["retry"])
+        #expect(retried.status == 0, "\(retried)")
+        // Silent: a delivery whose handler is running has no result to retry yet.
+        #expect(retried.stdout.isEmpty, "\(retried)")
+        #expect(fixture.lineCount("runs") == 1, "started beside the running handler: \(fixture.read("runs") ?? "")")
+        // The slot: the handler's fd 4 is one of the user's slot files, its flock held there.
+        let slot = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(handler)/fd/4")) ?? ""
+        #expect(slot.hasPrefix(HandlerSlots.userDirectory() + "/"), "fd 4 is \(slot.debugDescription)")
+        let slotLocks = (try? String(contentsOfFile: "/proc/\(handler)/fdinfo/4", encoding: .utf8)) ?? ""
+        #expect(slotLocks.contains("FLOCK"), "no flock on fd 4: \(slotLocks)")
+
+        #expect(kill(-handler, SIGKILL) == 0)
+        #expect(fixture.eventually { flock(lock, LOCK_EX | LOCK_NB) == 0 }, "the lock outlived its handler")
+        flock(lock, LOCK_UN)
+        let after = try fixture.run(["retry"])
+        #expect(after.stdout == "p1/u1/build.approved: done (was never finished)\n", "\(after)")
         #expect(fixture.lineCount("runs") == 2)
     }
 

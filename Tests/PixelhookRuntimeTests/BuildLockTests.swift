@@ -38,19 +38,30 @@ import PixelhookCore
         #expect(try await waiter.value)
     }
 
-    /// Whatever a handler leaves running inherits its descriptors: were the build's lock or the
-    /// handler slot among them, a daemon would hold them for as long as it lives.
-    @Test func aHandlerGetsNeitherTheBuildsLockNorItsSlot() throws {
+    /// A handler holds the build's lock as fd 3 and its handler slot as fd 4 (each with its
+    /// flock, seen in fdinfo), so both stay held while it runs even if its runner is killed;
+    /// nothing else of ours reaches it, not even a descriptor left open without `FD_CLOEXEC`.
+    @Test func aHandlerHoldsTheBuildsLockAsFd3AndItsSlotAsFd4AndNothingElse() throws {
         let scratch = try Scratch()
-        try scratch.handler("default", "ls -l /proc/$$/fd/ > ../descriptors")
+        try scratch.handler("default", """
+            for n in 3 4; do echo "$n $(readlink /proc/$$/fd/$n) $(grep -c FLOCK /proc/$$/fdinfo/$n)"; done > ../held
+            ls -l /proc/$$/fd/ > ../descriptors
+            """)
         let stored = try delivery(payload())
         _ = try Spool(root: scratch.spool).store(stored)
+        // As a web server might leave one: open without FD_CLOEXEC across the handler's spawn.
+        let leaked = open(scratch.root + "/leaked", O_WRONLY | O_CREAT, 0o600)
+        #expect(leaked >= 0)
+        defer { close(leaked) }
         let results = try BuildQueue(settings: scratch.settings(), key: stored.key).drain()
         #expect(results.values.map(\.state) == [.done])
+
+        let held = try #require(scratch.read("held")).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let buildLock = BuildLock.path(in: Spool(root: scratch.spool).buildDirectory(stored.key))
+        #expect(held.first == ["3", buildLock, "1"], "\(held)")
+        let slot = try #require(held.last)
+        #expect(slot.count == 3 && slot[0] == "4" && slot[1].hasPrefix(HandlerSlots.userDirectory() + "/") && slot[2] == "1", "\(held)")
         let descriptors = try #require(scratch.read("descriptors"))
-        // Slots were SPOOL/slots/N; they are the user's directory's now.
-        for held in ["/.lock", "/slots/", HandlerSlots.userDirectory() + "/"] {
-            #expect(!descriptors.contains(held), "\(held) in \(descriptors)")
-        }
+        #expect(!descriptors.contains(scratch.root + "/leaked"), "\(descriptors)")
     }
 }

@@ -24,9 +24,10 @@ int pixelhook_pipe_cloexec(int fds[2]);
 
 /// posix_spawn with: stdin from `stdin_fd`, stdout and stderr to `output_fd`, working
 /// directory `directory`, a new process group, default signal dispositions and an empty mask,
-/// and no other descriptor.
+/// `inherit_fds` (at most 8) as fd 3, 4, ... and no other descriptor.
 int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                            int stdin_fd, int output_fd, const char *directory);
+                            int stdin_fd, int output_fd, const char *directory,
+                            const int *inherit_fds, int inherit_count);
 
 /* Like posix_spawn in a new session with stdio on /dev/null and no other descriptors, except
  * inherit_fd (if >= 0), which the child gets as fd 3 (a runner slot whose flock it takes over). */
