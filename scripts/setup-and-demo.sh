@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(nginx lighttpd fcgiwrap spawn-fcgi libfcgi-dev libssl-dev curl wrk hyperfine)
+packages=(nginx lighttpd apache2 fcgiwrap spawn-fcgi libfcgi-dev libssl-dev curl wrk hyperfine)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
