@@ -166,6 +166,8 @@ final class InstalledPackage {
     private func startNamespace() throws {
         let logs = ["nginx", "lighttpd", "apache2"]
         for name in logs { try FileManager.default.createDirectory(atPath: logDirectory + "/" + name, withIntermediateDirectories: true) }
+        // As Debian has it: lighttpd opens its logs after it became www-data.
+        try system("/bin/chown", ["www-data:www-data", logDirectory + "/lighttpd"])
         let ready = directory + "/namespace-ready"
         let script = """
             set -e
