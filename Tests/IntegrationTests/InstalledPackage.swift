@@ -20,7 +20,7 @@ import Glibc
 /// (`include snippets/…`, `lighty-enable-mod pixelhook`, `a2enconf pixelhook`).
 ///
 /// `deinit` stops every process in the namespace, undoes what it enabled, purges the package and
-/// removes the spool, so the machine is left as found.
+/// removes the spool, so the machine is left as found. Meanwhile it holds `SystemConfigLock`.
 final class InstalledPackage {
     static let spool = "/var/spool/pixelhook"
     static let config = "/etc/pixelhook/pixelhook.conf"
@@ -39,6 +39,8 @@ final class InstalledPackage {
     /// Undone in reverse order at teardown (disable what was enabled).
     private var undo: [(String, [String])] = []
     private var installed = false
+    /// /etc/pixelhook is this fixture's until it is gone (other tests write the system config).
+    private let systemConfig: SystemConfigLock
 
     /// nil when the test can run here; otherwise why not.
     static let unavailable: String? = {
@@ -60,6 +62,7 @@ final class InstalledPackage {
     }()
 
     init() throws {
+        systemConfig = try SystemConfigLock()
         var template = Array("/tmp/pixelhook-pkg.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp: \(String(cString: strerror(errno)))") }
         directory = String(cString: made)
