@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -66,6 +67,8 @@ import Glibc
 
     /// No user file: the system one. The real /etc/pixelhook is put back as it was.
     @Test func theSystemFileWhenTheUserHasNone() throws {
+        let systemConfig = try SystemConfigLock()  // the package test installs /etc/pixelhook too
+        defer { withExtendedLifetime(systemConfig) {} }
         let (fixture, user) = try Self.fixtureAndUser()
         try user.write("handlers/default", "#!/bin/sh\n", mode: 0o755)
         let system = "/etc/pixelhook/pixelhook.conf"

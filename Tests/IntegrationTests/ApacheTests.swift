@@ -84,6 +84,8 @@ struct ApacheTests {
     /// directory and names no `SuexecUserGroup` is served without suEXEC.
     @Test("Apache without suEXEC: the htaccess example runs as www-data and never uses the account's config or spool")
     func htaccessWithoutSuexec() throws {
+        let systemConfig = try SystemConfigLock()  // what it reads depends on /etc/pixelhook
+        defer { withExtendedLifetime(systemConfig) {} }
         try ThrowawayAccount.with { account in
             let (_, spool, runs) = try ApacheTests.followHtaccessExample(account)
             let site = account.home + "/public_html"
