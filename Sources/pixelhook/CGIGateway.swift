@@ -17,9 +17,10 @@ enum CGIGateway {
             consumed = body.count
             return body
         }
-        if reception.response.status == 413 {
-            // SPEC "One request" rule 4: the JSON 413 must get through fcgiwrap, which answers
-            // 502 for a CGI that exits with more of its body unread than a pipe holds.
+        if reception.response.status == 413 || (head.contentLength ?? 0) > consumed {
+            // SPEC "One request" rule 4: the JSON 413 (and any answer given before the body was
+            // read: 401, 405, 415) must get through fcgiwrap, which answers 502 for a CGI that
+            // exits while it is still writing the body to the CGI's stdin.
             StandardInput.discardBody(remaining: head.contentLength.map { $0 - consumed }, seconds: 5)
         }
         if let alarm = reception.alarm { StandardOutput.write(alarm + "\n", to: 2) }

@@ -46,6 +46,10 @@ struct RefusalTests {
         expectRefusal(try server.post(body, query: "token=wrong"), 401, "unauthorized")
         expectRefusal(try server.post(body, query: "token=s3cre"), 401, "unauthorized")
         expectRefusal(try server.post(body, query: "token="), 401, "unauthorized")
+        // A body larger than a pipe holds, refused before it is read: still the JSON 401, not
+        // fcgiwrap's 502 for a CGI that exited while fcgiwrap was writing the body to it.
+        let large = Payloads.event("build.uploaded", uploadId: "tok-large", padding: 512 * 1024)
+        expectRefusal(try server.post(large, query: "token=wrong"), 401, "unauthorized")
         #expect(server.storedDeliveries.isEmpty)
 
         let right = try server.post(body, query: "token=s3cret")
