@@ -26,6 +26,10 @@ struct FastCGI: ParsableCommand {
     @Option(help: "Requests served at once (worker threads). Default: 4 per CPU core.")
     var workers: Int = FastCGI.defaultWorkers
 
+    /// Set by the supervising parent (`FastCGISupervisor`) on the responder it starts: serve fd 0.
+    @Flag(help: .hidden)
+    var supervised = false
+
     static var defaultWorkers: Int { max(2, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     func validate() throws {
@@ -34,6 +38,7 @@ struct FastCGI: ParsableCommand {
     }
 
     func run() throws {
+        if supervised { throw ExitCode(FastCGIResponder.serve(listener: 0, workers: workers)) }
         let listener: Int32
         var socketPath: String?
         if let listen {
@@ -49,6 +54,7 @@ struct FastCGI: ParsableCommand {
             }
             listener = 0
         }
-        throw ExitCode(FastCGIResponder.serve(listener: listener, workers: workers, socketPath: socketPath))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        throw ExitCode(FastCGISupervisor.run(listener: listener, arguments: arguments, socketPath: socketPath))
     }
 }

@@ -19,20 +19,28 @@ struct FastCGIGateway: @unchecked Sendable {
         let head = RequestHead(metaVariables: parameters)
         let overrides = parameters.filter { $0.key.hasPrefix("PIXELHOOK_") }
         let receiver = Receiver(settings: memo.settings(environment: processEnvironment, overrides: overrides))
-        let input = request.in
+        let fd = request.ipcFd
+        var stdin = FastCGIStdinReader(requestID: Int(request.requestId)) { buffer, count in
+            FastCGIGateway.receive(fd, buffer, count)
+        }
         let reception = receiver.receive(head) { limit throws(ReceiveError) in
-            try FastCGIGateway.readBody(input, contentLength: head.contentLength, limit: limit)
+            try RequestBody.read(contentLength: head.contentLength, limit: limit) { stdin.read($0, $1) }
         }
         if let alarm = reception.alarm { FastCGIGateway.put(Array((alarm + "\n").utf8), to: request.err) }
         FastCGIGateway.put(reception.response.cgiBytes(includeBody: head.method != "HEAD"), to: request.out)
+        // One request per connection: a connection nginx keeps (`fastcgi_keep_conn on`) would
+        // pin this worker while idle; closing it lets nginx open a new one for the next request.
+        request.keepConnection = 0
         FCGX_Finish_r(&request)
         if let followUp = reception.followUp { _ = DetachedQueueRunner.wake(followUp) }
     }
 
-    /// The body from libfcgi's input stream (see `RequestBody.read`).
-    static func readBody(_ stream: UnsafeMutablePointer<FCGX_Stream>?, contentLength: Int?, limit: Int) throws(ReceiveError) -> [UInt8] {
-        try RequestBody.read(contentLength: contentLength, limit: limit) { buffer, count in
-            Int(FCGX_GetStr(buffer.assumingMemoryBound(to: CChar.self), Int32(count), stream))
+    /// `recv` on the client's connection, EINTR retried (its SO_RCVTIMEO ends a stalled read).
+    static func receive(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+        while true {
+            let got = recv(fd, buffer, count, 0)
+            if got < 0, errno == EINTR { continue }
+            return got
         }
     }
 

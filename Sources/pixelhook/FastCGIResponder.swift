@@ -27,36 +27,63 @@ enum FastCGIResponder {
         signal(SIGINT) { _ in FastCGIResponder.stopRequested.store(true, ordering: .relaxed) }
         let flags = fcntl(listener, F_GETFL)
         _ = fcntl(listener, F_SETFL, flags | O_NONBLOCK)
-        // TCP connections inherit these from the listener, so a client that stalls mid-record
-        // frees its worker (and a pending SIGTERM) after the timeout. Unix-socket connections
-        // do not inherit them and libfcgi reads the request before handing us the descriptor:
-        // there, only local users who can open the socket can stall a worker (README).
-        var timeout = timeval(tv_sec: FastCGIResponder.connectionTimeoutSeconds, tv_usec: 0)
-        setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(listener, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
 
         let gateway = FastCGIGateway(listener: listener, processEnvironment: ProcessEnvironment.current())
-        let threads = (0..<max(1, workers)).map { _ in WorkerThread.start { acceptLoop(gateway) } }
+        let intake = FastCGIIntake(listener: listener, environment: ProcessEnvironment.current())
+        let threads = (0..<max(1, workers)).map { _ in WorkerThread.start { acceptLoop(gateway, intake: intake) } }
         while !stopRequested.load(ordering: .relaxed) { usleep(50_000) }
         if let socketPath { unlink(socketPath) }
         for thread in threads { pthread_join(thread, nil) }
         return 0
     }
 
-    private static func acceptLoop(_ gateway: FastCGIGateway) {
+    private static func acceptLoop(_ gateway: FastCGIGateway, intake: FastCGIIntake) {
         var request = FCGX_Request()
         var memo = SettingsMemo()
-        FCGX_InitRequest(&request, gateway.listener, 0)
+        // No listening socket for libfcgi: it must never accept, and parse, a connection the
+        // intake has not checked (after a bad request it would try to accept the next one).
+        FCGX_InitRequest(&request, -1, 0)
         let waiter = ListenerWaiter(listener: gateway.listener)
         defer { waiter.close() }
         while !stopRequested.load(ordering: .relaxed) {
             guard waiter.waitForConnection(milliseconds: 200) else { continue }
-            guard FCGX_Accept_r(&request) >= 0 else { continue }
-            gateway.serve(&request, memo: &memo)
+            switch intake.accept() {
+            case .connection(let connection): serve(connection, request: &request, gateway: gateway, memo: &memo)
+            case .closed: continue
+            case .nothingWaiting(let error):
+                // Out of descriptors and the like: the listener stays readable, so do not spin.
+                if error != EAGAIN, error != EWOULDBLOCK, error != EINTR { usleep(100_000) }
+            }
         }
         // Stopping: serve what is already queued on the socket, without waiting for more.
-        while FCGX_Accept_r(&request) >= 0 { gateway.serve(&request, memo: &memo) }
-        FCGX_Free(&request, 1)
+        while true {
+            switch intake.accept() {
+            case .connection(let connection): serve(connection, request: &request, gateway: gateway, memo: &memo)
+            case .closed: continue
+            case .nothingWaiting: FCGX_Free(&request, 1); return
+            }
+        }
+    }
+
+    /// libfcgi reads the checked request's start, the gateway reads its body
+    /// (`FastCGIStdinReader`) and answers; the gateway's `FCGX_Finish_r` writes the end and
+    /// closes the connection (one request per connection, see `FastCGIGateway.serve`).
+    private static func serve(_ connection: CheckedConnection, request: inout FCGX_Request, gateway: FastCGIGateway, memo: inout SettingsMemo) {
+        request.ipcFd = connection.head
+        // FCGX_Accept_r first finishes the previous request, closing ipcFd unless kept.
+        request.keepConnection = 1
+        let accepted = FCGX_Accept_r(&request)
+        // On a start it cannot read, libfcgi has closed `head` itself (and, with no listener,
+        // accepted nothing else); the check lets nothing through that it refuses (the fuzzer
+        // holds it to that), so this is only a safety net.
+        guard accepted >= 0 else {
+            close(connection.fd)
+            return
+        }
+        close(connection.head)
+        // From here libfcgi writes the response to the client's connection.
+        request.ipcFd = connection.fd
+        gateway.serve(&request, memo: &memo)
     }
 }
 

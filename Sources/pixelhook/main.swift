@@ -10,7 +10,7 @@ if CommandLine.arguments.count == 1, getenv("GATEWAY_INTERFACE") != nil {
 }
 // With no command on a listening socket (spawn-fcgi, lighttpd bin-path, systemd): FastCGI.
 if CommandLine.arguments.count == 1, FastCGIListener.isListeningSocketOnStandardInput() {
-    exit(FastCGIResponder.serve(listener: 0, workers: FastCGI.defaultWorkers))
+    exit(FastCGISupervisor.run(listener: 0, arguments: ["fastcgi"], socketPath: nil))
 }
 // Everything else: a command. Those that run handlers must find a handler's setsid daemon
 // among their children afterwards; the others (the FastCGI responder above all) must not

@@ -19,6 +19,10 @@ int pixelhook_child_has_exited(pid_t pid);
 /// Reaps the child; stores its exit code (or -1) and terminating signal (or 0).
 int pixelhook_reap(pid_t pid, int *exit_code, int *signal_number);
 
+/// accept4(listener, address, length, SOCK_CLOEXEC): a FastCGI connection no handler inherits.
+struct sockaddr;
+int pixelhook_accept_cloexec(int listener, struct sockaddr *address, unsigned int *length);
+
 /// pipe2(fds, O_CLOEXEC).
 int pixelhook_pipe_cloexec(int fds[2]);
 

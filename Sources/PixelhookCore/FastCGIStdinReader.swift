@@ -1,0 +1,64 @@
+/// The request body from a FastCGI connection's STDIN records, read by pixelhook rather than
+/// libfcgi: libfcgi, while reading the body, also answers management records (FCGI_GET_VALUES)
+/// and allocates each of their name-value pairs from the lengths the client states, the same
+/// `Malloc` assertion `FastCGIRecordCheck` keeps away from the params. Here every record after
+/// the params must be a STDIN record of the request; anything else ends the body as an error.
+///
+/// `readRaw` reads the connection's bytes (as `recv`: how many, 0 at EOF, negative on error);
+/// `read` is what `RequestBody.read` takes.
+public struct FastCGIStdinReader {
+    private let requestID: Int
+    private let readRaw: (UnsafeMutableRawPointer, Int) -> Int
+    private var remaining = 0
+    private var padding = 0
+    private var ended = false
+    /// Why the body stopped short: a record that is not STDIN, or the connection ending mid-record.
+    public private(set) var problem: String?
+
+    public init(requestID: Int, readRaw: @escaping (UnsafeMutableRawPointer, Int) -> Int) {
+        self.requestID = requestID
+        self.readRaw = readRaw
+    }
+
+    /// Up to `count` body bytes at `buffer`; 0 after the empty STDIN record, -1 on a problem.
+    public mutating func read(_ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+        guard problem == nil else { return -1 }
+        while remaining == 0 {
+            guard !ended else { return 0 }
+            guard skip(padding) else { return fail("the connection ended inside a record") }
+            padding = 0
+            var header = [UInt8](repeating: 0, count: 8)
+            guard fill(&header) else { return fail("the connection ended before the body's end") }
+            guard header[0] == 1, header[1] == 5, Int(header[2]) << 8 | Int(header[3]) == requestID else {
+                return fail("record type \(header[1]) for request \(Int(header[2]) << 8 | Int(header[3])) in the body of request \(requestID)")
+            }
+            remaining = Int(header[4]) << 8 | Int(header[5])
+            padding = Int(header[6])
+            ended = remaining == 0
+        }
+        let got = readRaw(buffer, min(count, remaining))
+        guard got > 0 else { return fail("the connection ended inside a record") }
+        remaining -= got
+        return got
+    }
+
+    private mutating func fail(_ reason: String) -> Int {
+        problem = reason
+        return -1
+    }
+
+    private func fill(_ bytes: inout [UInt8]) -> Bool {
+        var filled = 0
+        while filled < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { readRaw($0.baseAddress! + filled, $0.count - filled) }
+            guard got > 0 else { return false }
+            filled += got
+        }
+        return true
+    }
+
+    private func skip(_ count: Int) -> Bool {
+        var scratch = [UInt8](repeating: 0, count: count)
+        return count == 0 || fill(&scratch)
+    }
+}
