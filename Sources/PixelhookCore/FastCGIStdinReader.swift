@@ -42,6 +42,24 @@ public struct FastCGIStdinReader {
         return got
     }
 
+    /// Reads and drops the rest of the body, through the empty STDIN record, so that the next
+    /// request on a kept connection starts at a record boundary; false if that fails or takes
+    /// more than `limit` bytes (then the connection must be closed).
+    public mutating func skipToEnd(limit: Int = 1 << 20) -> Bool {
+        var scratch = [UInt8](repeating: 0, count: 8192)
+        var skipped = 0
+        while skipped <= limit {
+            let got = scratch.withUnsafeMutableBytes { read($0.baseAddress!, $0.count) }
+            if got == 0 {
+                defer { padding = 0 }
+                return skip(padding)
+            }
+            guard got > 0 else { return false }
+            skipped += got
+        }
+        return false
+    }
+
     private mutating func fail(_ reason: String) -> Int {
         problem = reason
         return -1

@@ -40,8 +40,8 @@ extension FuzzTarget {
         Invariant.check(Int(request.requestId) == Int(bytes[2]) << 8 | Int(bytes[3]), "libfcgi read request id \(request.requestId)")
         var names = 0
         var entry = request.envp
-        while let pointer = entry?.pointee {
-            Invariant.check(strchr(pointer, Int32(UInt8(ascii: "="))) != nil, "a parameter without =")
+        // (A name may hold a NUL byte: libfcgi's C string ends there, "=" and value unseen.)
+        while entry?.pointee != nil {
             names += 1
             entry = entry?.successor()
         }

@@ -28,9 +28,8 @@ struct FastCGIGateway: @unchecked Sendable {
         }
         if let alarm = reception.alarm { FastCGIGateway.put(Array((alarm + "\n").utf8), to: request.err) }
         FastCGIGateway.put(reception.response.cgiBytes(includeBody: head.method != "HEAD"), to: request.out)
-        // One request per connection: a connection nginx keeps (`fastcgi_keep_conn on`) would
-        // pin this worker while idle; closing it lets nginx open a new one for the next request.
-        request.keepConnection = 0
+        // A connection the web server keeps must be at the next request's first record.
+        if request.keepConnection != 0, !stdin.skipToEnd() { request.keepConnection = 0 }
         FCGX_Finish_r(&request)
         if let followUp = reception.followUp { _ = DetachedQueueRunner.wake(followUp) }
     }

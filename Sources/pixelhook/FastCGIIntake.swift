@@ -62,6 +62,11 @@ struct FastCGIIntake: @unchecked Sendable {
         var timeout = timeval(tv_sec: FastCGIResponder.connectionTimeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return admit(fd)
+    }
+
+    /// Checks the next request's start on `fd` (new, or kept by the web server after a request).
+    func admit(_ fd: Int32) -> Outcome {
         switch Self.waitForHead(fd) {
         case .complete(let prefixLength):
             guard let connection = Self.takeHead(fd, length: prefixLength) else {

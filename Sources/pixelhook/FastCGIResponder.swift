@@ -30,35 +30,48 @@ enum FastCGIResponder {
 
         let gateway = FastCGIGateway(listener: listener, processEnvironment: ProcessEnvironment.current())
         let intake = FastCGIIntake(listener: listener, environment: ProcessEnvironment.current())
-        let threads = (0..<max(1, workers)).map { _ in WorkerThread.start { acceptLoop(gateway, intake: intake) } }
+        let kept = FastCGIKeptConnections()
+        let threads = (0..<max(1, workers)).map { _ in WorkerThread.start { acceptLoop(gateway, intake: intake, kept: kept) } }
         while !stopRequested.load(ordering: .relaxed) { usleep(50_000) }
         if let socketPath { unlink(socketPath) }
         for thread in threads { pthread_join(thread, nil) }
         return 0
     }
 
-    private static func acceptLoop(_ gateway: FastCGIGateway, intake: FastCGIIntake) {
+    private static func acceptLoop(_ gateway: FastCGIGateway, intake: FastCGIIntake, kept: FastCGIKeptConnections) {
         var request = FCGX_Request()
         var memo = SettingsMemo()
         // No listening socket for libfcgi: it must never accept, and parse, a connection the
         // intake has not checked (after a bad request it would try to accept the next one).
         FCGX_InitRequest(&request, -1, 0)
-        let waiter = ListenerWaiter(listener: gateway.listener)
+        let waiter = ListenerWaiter(listener: gateway.listener, kept: kept.fd)
         defer { waiter.close() }
+        func serve(_ connection: FastCGIIntake.Outcome) {
+            guard case .connection(let checked) = connection else { return }
+            FastCGIResponder.serve(checked, request: &request, gateway: gateway, memo: &memo, kept: kept)
+        }
         while !stopRequested.load(ordering: .relaxed) {
             guard waiter.waitForConnection(milliseconds: 200) else { continue }
-            switch intake.accept() {
-            case .connection(let connection): serve(connection, request: &request, gateway: gateway, memo: &memo)
+            if let connection = kept.take() {
+                serve(intake.admit(connection))
+                continue
+            }
+            let outcome = intake.accept()
+            switch outcome {
+            case .connection: serve(outcome)
             case .closed: continue
             case .nothingWaiting(let error):
                 // Out of descriptors and the like: the listener stays readable, so do not spin.
                 if error != EAGAIN, error != EWOULDBLOCK, error != EINTR { usleep(100_000) }
             }
         }
-        // Stopping: serve what is already queued on the socket, without waiting for more.
+        // Stopping: serve what is already queued on the socket or sent on a kept connection,
+        // without waiting for more.
+        while let connection = kept.take() { serve(intake.admit(connection)) }
         while true {
-            switch intake.accept() {
-            case .connection(let connection): serve(connection, request: &request, gateway: gateway, memo: &memo)
+            let outcome = intake.accept()
+            switch outcome {
+            case .connection: serve(outcome)
             case .closed: continue
             case .nothingWaiting: FCGX_Free(&request, 1); return
             }
@@ -67,8 +80,10 @@ enum FastCGIResponder {
 
     /// libfcgi reads the checked request's start, the gateway reads its body
     /// (`FastCGIStdinReader`) and answers; the gateway's `FCGX_Finish_r` writes the end and
-    /// closes the connection (one request per connection, see `FastCGIGateway.serve`).
-    private static func serve(_ connection: CheckedConnection, request: inout FCGX_Request, gateway: FastCGIGateway, memo: inout SettingsMemo) {
+    /// closes the connection, unless the web server asked to keep it (FCGI_KEEP_CONN): then it
+    /// is parked in `kept`, holding no worker while idle.
+    private static func serve(_ connection: CheckedConnection, request: inout FCGX_Request, gateway: FastCGIGateway,
+                              memo: inout SettingsMemo, kept: FastCGIKeptConnections) {
         request.ipcFd = connection.head
         // FCGX_Accept_r first finishes the previous request, closing ipcFd unless kept.
         request.keepConnection = 1
@@ -84,6 +99,10 @@ enum FastCGIResponder {
         // From here libfcgi writes the response to the client's connection.
         request.ipcFd = connection.fd
         gateway.serve(&request, memo: &memo)
+        if request.ipcFd >= 0 {
+            kept.park(request.ipcFd)
+            request.ipcFd = -1
+        }
     }
 }
 

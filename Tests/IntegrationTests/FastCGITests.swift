@@ -194,7 +194,8 @@ struct FastCGITests {
             sleep 0.1
             echo "$PIXELHOOK_EVENT $PIXELHOOK_DELIVERY" >> \(server.directory)/runs.log
             """)
-        let pid = try #require(server.responderPID)
+        // The responder that serves (under its supervising parent) starts the runners.
+        let pid = try #require(server.servingResponderPID())
         for index in 1...10 {
             let reply = try server.post(Payloads.event("build.uploaded", uploadId: "z-\(index)"))
             #expect(reply.status == 200, "\(reply)")
