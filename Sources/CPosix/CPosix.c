@@ -135,3 +135,11 @@ int pixelhook_accept_cloexec(int listener, struct sockaddr *address, unsigned in
     *length = size;
     return fd;
 }
+
+int pixelhook_set_process_name(const char *name) {
+    return prctl(PR_SET_NAME, name, 0, 0, 0);
+}
+
+int pixelhook_signal_on_parent_death(int signal) {
+    return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0);
+}

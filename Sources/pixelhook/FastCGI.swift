@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import CPosix
 
 /// `pixelhook fastcgi`: the persistent FastCGI responder.
 struct FastCGI: ParsableCommand {
@@ -38,7 +39,13 @@ struct FastCGI: ParsableCommand {
     }
 
     func run() throws {
-        if supervised { throw ExitCode(FastCGIResponder.serve(listener: 0, workers: workers)) }
+        if supervised {
+            // Started as /proc/self/exe ("exe" in ps): named as its parent is. If the parent
+            // is killed outright, stop as on SIGTERM rather than serve on unsupervised.
+            _ = pixelhook_set_process_name("pixelhook")
+            _ = pixelhook_signal_on_parent_death(SIGTERM)
+            throw ExitCode(FastCGIResponder.serve(listener: 0, workers: workers))
+        }
         let listener: Int32
         var socketPath: String?
         if let listen {
