@@ -4,11 +4,15 @@
 /// `Malloc` assertion `FastCGIRecordCheck` keeps away from the params. Here every record after
 /// the params must be a STDIN record of the request; anything else ends the body as an error.
 ///
-/// `readRaw` reads the connection's bytes (as `recv`: how many, 0 at EOF, negative on error);
-/// `read` is what `RequestBody.read` takes.
+/// `readRaw` reads the connection's bytes (as `recv`: how many, 0 at EOF, negative on error),
+/// up to 8 KiB at a time into a buffer, as libfcgi does: a record is a few small pieces, one
+/// `recv` each would cost more than the request; `read` is what `RequestBody.read` takes.
 public struct FastCGIStdinReader {
     private let requestID: Int
     private let readRaw: (UnsafeMutableRawPointer, Int) -> Int
+    private var buffer = [UInt8](repeating: 0, count: 8192)
+    private var position = 0
+    private var filled = 0
     private var remaining = 0
     private var padding = 0
     private var ended = false
@@ -36,10 +40,28 @@ public struct FastCGIStdinReader {
             padding = Int(header[6])
             ended = remaining == 0
         }
-        let got = readRaw(buffer, min(count, remaining))
+        let got = take(into: buffer, min(count, remaining))
         guard got > 0 else { return fail("the connection ended inside a record") }
         remaining -= got
         return got
+    }
+
+    /// Bytes read from the connection beyond the end of the body: a kept connection with these
+    /// cannot be handed on (the next request's start would be lost), so it must be closed.
+    public var readPastEnd: Bool { position < filled }
+
+    /// Up to `count` buffered bytes, refilling the buffer from the connection when it is empty.
+    private mutating func take(into destination: UnsafeMutableRawPointer, _ count: Int) -> Int {
+        if position == filled {
+            let got = buffer.withUnsafeMutableBytes { readRaw($0.baseAddress!, $0.count) }
+            guard got > 0 else { return got }
+            position = 0
+            filled = got
+        }
+        let served = min(count, filled - position)
+        buffer.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress! + position, byteCount: served) }
+        position += served
+        return served
     }
 
     /// Reads and drops the rest of the body, through the empty STDIN record, so that the next
@@ -65,17 +87,17 @@ public struct FastCGIStdinReader {
         return -1
     }
 
-    private func fill(_ bytes: inout [UInt8]) -> Bool {
-        var filled = 0
-        while filled < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { readRaw($0.baseAddress! + filled, $0.count - filled) }
+    private mutating func fill(_ bytes: inout [UInt8]) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { take(into: $0.baseAddress! + done, $0.count - done) }
             guard got > 0 else { return false }
-            filled += got
+            done += got
         }
         return true
     }
 
-    private func skip(_ count: Int) -> Bool {
+    private mutating func skip(_ count: Int) -> Bool {
         var scratch = [UInt8](repeating: 0, count: count)
         return count == 0 || fill(&scratch)
     }

@@ -29,7 +29,7 @@ struct FastCGIGateway: @unchecked Sendable {
         if let alarm = reception.alarm { FastCGIGateway.put(Array((alarm + "\n").utf8), to: request.err) }
         FastCGIGateway.put(reception.response.cgiBytes(includeBody: head.method != "HEAD"), to: request.out)
         // A connection the web server keeps must be at the next request's first record.
-        if request.keepConnection != 0, !stdin.skipToEnd() { request.keepConnection = 0 }
+        if request.keepConnection != 0, !stdin.skipToEnd() || stdin.readPastEnd { request.keepConnection = 0 }
         FCGX_Finish_r(&request)
         if let followUp = reception.followUp { _ = DetachedQueueRunner.wake(followUp) }
     }

@@ -103,7 +103,8 @@ struct FastCGIIntake: @unchecked Sendable {
     /// `.incomplete` means the client hung up first.
     static func waitForHead(_ fd: Int32) -> FastCGIRecordCheck.Verdict {
         let deadline = monotonicSeconds() + headDeadlineSeconds
-        var buffer = [UInt8](repeating: 0, count: FastCGIRecordCheck.maximumPrefixBytes)
+        // Not zeroed: only the bytes recv peeks are read. Grown only for unusually long params.
+        var buffer = [UInt8](unsafeUninitializedCapacity: 16 * 1024) { _, count in count = 16 * 1024 }
         var seen = 0
         while true {
             let remaining = deadline - monotonicSeconds()
@@ -117,7 +118,13 @@ struct FastCGIIntake: @unchecked Sendable {
             let verdict = FastCGIRecordCheck.check(Array(buffer[..<count]))
             guard verdict == .incomplete else { return verdict }
             guard !peerDone else { return .incomplete }  // all it sent is peeked: no more comes
-            guard count < buffer.count else { return .invalid("more than \(buffer.count) bytes before the end of the params") }
+            if count == buffer.count {
+                guard buffer.count < FastCGIRecordCheck.maximumPrefixBytes else {
+                    return .invalid("more than \(buffer.count) bytes before the end of the params")
+                }
+                buffer += [UInt8](repeating: 0, count: FastCGIRecordCheck.maximumPrefixBytes - buffer.count)
+                continue
+            }
             // poll reports the bytes already peeked as readable: wait a little for more.
             if count == seen { usleep(2_000) }
             seen = count
