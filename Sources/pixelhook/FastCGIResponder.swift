@@ -5,13 +5,16 @@ import CFastCGI
 import PixelhookRuntime
 import Synchronization
 
-/// The persistent responder: worker threads accepting on one listening socket until SIGTERM.
+/// The persistent responder: worker threads accepting on one listening socket until SIGTERM
+/// (under `FastCGISupervisor`, which restarts it if it dies).
 ///
-/// The listening socket is non-blocking and each worker waits for it with a short timeout before
-/// `FCGX_Accept_r` (`ListenerWaiter`), so a SIGTERM is noticed within that timeout. Then the socket file we
-/// created (if any) is removed so the web server stops connecting, the connections already
-/// queued on the socket are still served, requests in flight finish, and the process exits
-/// 0. A worker that loses the race for a connection gets EAGAIN from libfcgi and polls again.
+/// The listening socket is non-blocking and each worker waits for it, and for kept connections
+/// with a new request (`FastCGIKeptConnections`), with a short timeout (`ListenerWaiter`), so a
+/// SIGTERM is noticed within that timeout. Each worker accepts and checks a connection itself
+/// (`FastCGIIntake`) before libfcgi parses it. On SIGTERM the socket file we created (if any)
+/// is removed so the web server stops connecting, the connections already queued on the socket
+/// are still served, requests in flight finish, and the process exits 0. A worker that loses
+/// the race for a connection gets EAGAIN and waits again.
 enum FastCGIResponder {
     static let stopRequested = Atomic<Bool>(false)
     /// How long one read or write on a FastCGI connection may block.
