@@ -42,8 +42,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The request core under libFuzzer (`fuzz/run.sh`): the checks, then the entry and replayer.
-        .target(name: "PixelhookFuzz", dependencies: ["PixelhookCore"]),
+        // The request core and the FastCGI record stream (FastCGIRecordCheck, then libfcgi) under
+        // libFuzzer (`fuzz/run.sh`): the checks, then the entry and replayer.
+        .target(name: "PixelhookFuzz", dependencies: ["PixelhookCore", "CFastCGI"]),
         .target(name: "PixelhookFuzzDriver"),
         .executableTarget(
             name: "pixelhook-fuzz", dependencies: ["PixelhookFuzz", "PixelhookFuzzDriver"], path: "Sources/PixelhookFuzzMain"

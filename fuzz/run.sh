@@ -10,12 +10,22 @@
 #   swift build --scratch-path .build-fuzz --product pixelhook-fuzz
 #   .build-fuzz/debug/pixelhook-fuzz CRASH_FILE
 # Extra arguments after SECONDS go to libFuzzer (for example -jobs=2 -workers=2).
+# FUZZ_ONLY=fastcgi fuzzes the FastCGI record stream alone (FastCGIRecordCheck, then libfcgi;
+# seeds fuzz/corpus/fastcgi-*, grown corpus in .build-fuzz/fuzz-fastcgi, longer inputs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
 shift || true
 scratch=.build-fuzz
 work=$scratch/fuzz
+seeds=fuzz/corpus
+max_len=8192
+if [[ ${FUZZ_ONLY:-} == fastcgi ]]; then
+    work=$scratch/fuzz-fastcgi
+    seeds=$work/seeds
+    max_len=32768
+    mkdir -p "$seeds" && cp fuzz/corpus/fastcgi-* "$seeds/"
+fi
 mkdir -p "$work/corpus" "$work/artifacts"
 
 # SwiftPM gives the executable its own `main`, so libFuzzer comes in as the no-main library
@@ -35,9 +45,9 @@ echo "fuzzing for ${seconds}s; log: $log"
 status=0
 # Leak checks are off: the Swift runtime's metadata caches look like leaks to LeakSanitizer.
 SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$binary" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=$max_len \
     -dict=fuzz/pixelhook.dict -artifact_prefix="$work/artifacts/" -print_final_stats=1 \
-    "$@" "$work/corpus" fuzz/corpus >"$log" 2>&1 || status=$?
+    "$@" "$work/corpus" "$seeds" >"$log" 2>&1 || status=$?
 
 echo "--- last status line"
 grep -E '^#[0-9]+' "$log" | tail -n 1 || true

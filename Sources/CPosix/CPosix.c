@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,4 +129,19 @@ int pixelhook_is_subreaper(void)
 {
     int flag = 0;
     return prctl(PR_GET_CHILD_SUBREAPER, &flag, 0, 0, 0) == 0 && flag != 0;
+}
+
+int pixelhook_accept_cloexec(int listener, struct sockaddr *address, unsigned int *length) {
+    socklen_t size = *length;
+    int fd = accept4(listener, address, &size, SOCK_CLOEXEC);
+    *length = size;
+    return fd;
+}
+
+int pixelhook_set_process_name(const char *name) {
+    return prctl(PR_SET_NAME, name, 0, 0, 0);
+}
+
+int pixelhook_signal_on_parent_death(int signal) {
+    return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0);
 }

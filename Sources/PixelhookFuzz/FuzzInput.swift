@@ -1,11 +1,12 @@
 /// How one fuzzer input is read: the first byte picks the entry point, the rest is its input.
 ///
 /// Seeds stay readable: `B` + a request body, `C` + config-file text, `S` + settings variables,
-/// `R` + CGI meta-variables, a blank line and a body, `J` + any JSON. Any other first byte picks
-/// an entry by its value, so every input the fuzzer makes runs some entry.
+/// `R` + CGI meta-variables, a blank line and a body, `J` + any JSON, `F` + a FastCGI record
+/// stream. Any other first byte picks an entry by its value, so every input the fuzzer makes
+/// runs some entry.
 public enum FuzzInput {
     public enum Entry: CaseIterable, Sendable {
-        case body, config, settings, request, json
+        case body, config, settings, request, json, fastCGI
     }
 
     public static func split(_ data: [UInt8]) -> (entry: Entry, rest: ArraySlice<UInt8>)? {
@@ -16,6 +17,7 @@ public enum FuzzInput {
         case UInt8(ascii: "S"): .settings
         case UInt8(ascii: "R"): .request
         case UInt8(ascii: "J"): .json
+        case UInt8(ascii: "F"): .fastCGI
         default: Entry.allCases[Int(first) % Entry.allCases.count]
         }
         return (entry, data.dropFirst())

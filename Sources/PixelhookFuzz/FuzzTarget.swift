@@ -18,6 +18,7 @@ public enum FuzzTarget {
         case .settings: settings(FuzzInput.variables(rest).variables)
         case .request: request(FuzzInput.variables(rest))
         case .json: json(Array(rest))
+        case .fastCGI: fastCGI(Array(rest))
         }
     }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import CPosix
 import PixelhookRuntime
 
 /// `pixelhook fastcgi`: the persistent FastCGI responder.
@@ -33,6 +34,10 @@ struct FastCGI: ParsableCommand {
     @OptionGroup(title: "Who may decide what")
     var trust: FastCGITrustOptions
 
+    /// Set by the supervising parent (`FastCGISupervisor`) on the responder it starts: serve fd 0.
+    @Flag(help: .hidden)
+    var supervised = false
+
     static var defaultWorkers: Int { max(2, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     func validate() throws {
@@ -48,9 +53,17 @@ struct FastCGI: ParsableCommand {
     }
 
     func run() throws {
+        if supervised {
+            // Started as /proc/self/exe ("exe" in ps): named as its parent is. If the parent
+            // is killed outright, stop as on SIGTERM rather than serve on unsupervised.
+            _ = pixelhook_set_process_name("pixelhook")
+            _ = pixelhook_signal_on_parent_death(SIGTERM)
+        }
         let listener: Int32
         var socketPath: String?
-        if let listen {
+        if supervised {
+            listener = 0  // the parent's listener (`FastCGISupervisor`)
+        } else if let listen {
             if listen.contains("/") { socketPath = listen }
             do {
                 listener = try FastCGIListener.open(listen, mode: mode_t(socketMode, radix: 8)!)
@@ -70,6 +83,10 @@ struct FastCGI: ParsableCommand {
             if let socketPath { unlink(socketPath) }
             throw ValidationError("\(error)")
         }
-        throw ExitCode(FastCGIResponder.serve(listener: listener, workers: workers, socketPath: socketPath, trust: trusted))
+        if supervised {
+            throw ExitCode(FastCGIResponder.serve(listener: listener, workers: workers, trust: trusted))
+        }
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        throw ExitCode(FastCGISupervisor.run(listener: listener, arguments: arguments, socketPath: socketPath))
     }
 }

@@ -14,23 +14,23 @@ struct FastCGIGateway: @unchecked Sendable {
     let processEnvironment: [String: String]
     let trust: FastCGITrust
 
-    /// Whether the client of the accepted connection `fd` may be served (`--allowed-clients`).
-    /// Call it on every connection accepted outside libfcgi's `OS_Accept` too.
-    func isAllowedClient(_ fd: Int32) -> Bool { trust.clients?.admits(fd) ?? true }
-
     /// Serves one accepted request on `request`, then finishes it (nginx sees the end) and only
     /// then hands the handlers to a detached runner.
     func serve(_ request: inout FCGX_Request, memo: inout SettingsMemo) {
-        guard isAllowedClient(request.ipcFd) else { return refuseClient(&request) }
         let parameters = ProcessEnvironment.requestVariables(request.envp)
         let head = RequestHead(metaVariables: parameters)
         let receiver = Receiver(settings: settings(parameters.filter { $0.key.hasPrefix("PIXELHOOK_") }, memo: &memo, err: request.err))
-        let input = request.in
+        let fd = request.ipcFd
+        var stdin = FastCGIStdinReader(requestID: Int(request.requestId)) { buffer, count in
+            FastCGIGateway.receive(fd, buffer, count)
+        }
         let reception = receiver.receive(head) { limit throws(ReceiveError) in
-            try FastCGIGateway.readBody(input, contentLength: head.contentLength, limit: limit)
+            try RequestBody.read(contentLength: head.contentLength, limit: limit) { stdin.read($0, $1) }
         }
         if let alarm = reception.alarm { FastCGIGateway.put(Array((alarm + "\n").utf8), to: request.err) }
         FastCGIGateway.put(reception.response.cgiBytes(includeBody: head.method != "HEAD"), to: request.out)
+        // A connection the web server keeps must be at the next request's first record.
+        if request.keepConnection != 0, !stdin.skipToEnd() || stdin.readPastEnd { request.keepConnection = 0 }
         FCGX_Finish_r(&request)
         if let followUp = reception.followUp { _ = DetachedQueueRunner.wake(followUp) }
     }
@@ -59,18 +59,12 @@ struct FastCGIGateway: @unchecked Sendable {
 
     private static let ignoredParametersNoted = Atomic<Bool>(false)
 
-    /// Closes the connection unanswered, as libfcgi does with a peer not in its list, and
-    /// says so on the responder's stderr.
-    private func refuseClient(_ request: inout FCGX_Request) {
-        let peer = SocketAddress.peer(of: request.ipcFd).map { "\($0)" } ?? "an unknown address"
-        StandardOutput.write("pixelhook: refused a FastCGI connection from \(peer): not in --allowed-clients \(trust.clients.map { "\($0)" } ?? "")\n", to: 2)
-        FCGX_Free(&request, 1)
-    }
-
-    /// The body from libfcgi's input stream (see `RequestBody.read`).
-    static func readBody(_ stream: UnsafeMutablePointer<FCGX_Stream>?, contentLength: Int?, limit: Int) throws(ReceiveError) -> [UInt8] {
-        try RequestBody.read(contentLength: contentLength, limit: limit) { buffer, count in
-            Int(FCGX_GetStr(buffer.assumingMemoryBound(to: CChar.self), Int32(count), stream))
+    /// `recv` on the client's connection, EINTR retried (its SO_RCVTIMEO ends a stalled read).
+    static func receive(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+        while true {
+            let got = recv(fd, buffer, count, 0)
+            if got < 0, errno == EINTR { continue }
+            return got
         }
     }
 

@@ -12,13 +12,26 @@ enum FastCGIListener {
         return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 && accepting == 1
     }
 
+    /// The most connections the kernel queues on a listener (`net.core.somaxconn`, 4096 by
+    /// default since Linux 5.4): a burst waits there for a worker instead of being refused.
+    /// Linux silently caps a larger backlog at this value, so reading it only makes it explicit.
+    static var systemMaximumBacklog: Int32 {
+        let fd = Glibc.open("/proc/sys/net/core/somaxconn", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 4096 }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let count = read(fd, &bytes, bytes.count)
+        let digits = bytes.prefix(max(0, count)).prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        return Int32(String(decoding: digits, as: UTF8.self)).flatMap { $0 > 0 ? $0 : nil } ?? 4096
+    }
+
     struct OpenError: Error, CustomStringConvertible {
         let description: String
     }
 
     /// `PATH` (contains a `/`): a unix socket, a stale socket file replaced, mode applied.
     /// `HOST:PORT`: TCP (IPv4 address or `localhost`; `[::1]:PORT` for IPv6).
-    static func open(_ address: String, mode: mode_t, backlog: Int32 = 128) throws(OpenError) -> Int32 {
+    static func open(_ address: String, mode: mode_t, backlog: Int32 = systemMaximumBacklog) throws(OpenError) -> Int32 {
         if address.contains("/") { return try openUnix(address, mode: mode, backlog: backlog) }
         return try openTCP(address, backlog: backlog)
     }

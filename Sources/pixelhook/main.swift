@@ -11,12 +11,14 @@ if CommandLine.arguments.count == 1, getenv("GATEWAY_INTERFACE") != nil {
 // With no command on a listening socket (spawn-fcgi, lighttpd bin-path, systemd): FastCGI.
 if CommandLine.arguments.count == 1, FastCGIListener.isListeningSocketOnStandardInput() {
     do {
-        let trust = try FastCGITrust(listener: 0, rules: .init(), processEnvironment: ProcessEnvironment.current())
-        exit(FastCGIResponder.serve(listener: 0, workers: FastCGI.defaultWorkers, trust: trust))
+        // Checked here, where a refusal can still be one line and exit 64; the supervised
+        // responder applies the same rules.
+        _ = try FastCGITrust(listener: 0, rules: .init(), processEnvironment: ProcessEnvironment.current())
     } catch {
         StandardOutput.write("pixelhook: \(error) (start it as 'pixelhook fastcgi' with the options of 'pixelhook fastcgi --help')\n", to: 2)
         exit(64)
     }
+    exit(FastCGISupervisor.run(listener: 0, arguments: ["fastcgi"], socketPath: nil))
 }
 // Everything else: a command. Those that run handlers must find a handler's setsid daemon
 // among their children afterwards; the others (the FastCGI responder above all) must not

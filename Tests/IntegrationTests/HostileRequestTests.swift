@@ -65,7 +65,7 @@ struct HostileRequestTests {
         let server = try WebServerFixture(gateway)
         try writeIDRecorder(server)
         let before = server.filesOutsideSpool()
-        let responder = server.responderPID
+        let responder = server.servingResponderPID()
         let project = WebServerFixture.projectID
         var replies: [HTTPReply] = []
         for id in Self.hostileIDs {
@@ -133,7 +133,7 @@ struct HostileRequestTests {
         let server = try WebServerFixture(gateway, settings: Self.roomyBody)
         try server.writeRecorder(named: "default")
         let before = server.filesOutsideSpool()
-        let responder = server.responderPID
+        let responder = server.servingResponderPID()
         let deep = 100_000
         let digits400 = "9" + String(repeating: "8", count: 399)
         let project = WebServerFixture.projectID
@@ -191,7 +191,7 @@ struct HostileRequestTests {
     func lyingContentLength(_ gateway: Gateway) throws {
         let server = try WebServerFixture(gateway)
         try server.writeRecorder(named: "default")
-        let responder = server.responderPID
+        let responder = server.servingResponderPID()
         let body = Array(Payloads.event("build.uploaded", uploadId: "lie-1"))
         var replies: [HTTPReply] = []
 
@@ -231,7 +231,7 @@ struct HostileRequestTests {
     func slowBody(_ gateway: Gateway) throws {
         let server = try WebServerFixture(gateway)
         try server.writeRecorder(named: "default")
-        let responder = server.responderPID
+        let responder = server.servingResponderPID()
         let body = Array(Payloads.event("build.uploaded", uploadId: "slow-body-1", padding: 3000))
         let connection = try RawHTTPConnection(port: server.port)
         try connection.send(RawHTTPConnection.head(path: gateway.path, contentLength: body.count))
@@ -275,7 +275,7 @@ struct HostileRequestTests {
         #expect(stat("\(server.spool)/deliveries/\(id).output", &info) == 0 && info.st_size == 64 * 1024, "output file \(info.st_size) bytes")
         #expect(WebServerFixture.bytes(under: server.spool) < 256 * 1024, "spool holds \(WebServerFixture.bytes(under: server.spool)) bytes")
         #expect(server.filesOutsideSpool().subtracting(before).isEmpty)
-        server.expectNoCrash([reply], responder: server.responderPID)
+        server.expectNoCrash([reply], responder: server.servingResponderPID())
     }
 
     @Test("Daemons a handler leaves (setsid, TERM ignored) are gone after the timeout and after a quick exit",
@@ -315,7 +315,7 @@ struct HostileRequestTests {
         for (name, pid) in pids.sorted(by: { $0.key < $1.key }) {
             #expect(WebServerFixture.waitUntilGone(pid, timeout: 5), "\(name) \(pid) is still running after its handler ended")
         }
-        server.expectNoCrash([hang, quick], responder: server.responderPID)
+        server.expectNoCrash([hang, quick], responder: server.servingResponderPID())
     }
 
     @Test("A handler that is a directory or not executable: delivery failed, `check` names it, `retry` runs it once fixed",
@@ -356,6 +356,6 @@ struct HostileRequestTests {
         let after = try server.waitForHandlers(count: 2)
         #expect(after.values.allSatisfy { $0["state"] == "done" }, "\(after)")
         #expect(try server.runPixelhook(["check"]).status == 0)
-        server.expectNoCrash([approved, uploaded], responder: server.responderPID)
+        server.expectNoCrash([approved, uploaded], responder: server.servingResponderPID())
     }
 }

@@ -26,7 +26,7 @@ struct LoadTests {
         _ = try Burst.run(url: server.url, bodies: Array(repeating: warmUp, count: 4 * Self.concurrency),
                           concurrency: Self.concurrency, directory: server.directory)
         try server.waitForHandlers(count: 1, timeout: 20)
-        let responder = gateway == .nginxFastCGI ? server.responderPID : nil
+        let responder = gateway == .nginxFastCGI ? server.servingResponderPID() : nil
         let rssBefore = responder.flatMap(WebServerFixture.residentKiB)
 
         let bodies = (0..<Self.distinct).map {
@@ -57,6 +57,54 @@ struct LoadTests {
         if let rssBefore, let rssAfter {
             #expect(rssAfter - rssBefore < 4096, "the responder grew from \(rssBefore) to \(rssAfter) KiB")
         }
+    }
+}
+
+/// Issue #12, item 3: a burst far above the responder's workers waits in its listening socket's
+/// backlog (the system's maximum) instead of being refused with 502.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct ConcurrentBurstTests {
+    static let connections = 2000
+
+    /// nginx sized for the burst: connections (client + upstream) and descriptors per worker,
+    /// and its own listen backlog.
+    static func roomFor2000(_ config: String) throws -> String {
+        guard config.contains("worker_connections 1024;"), config.contains("worker_processes auto;"),
+              let listen = config.range(of: "listen 127.0.0.1:"),
+              let end = config[listen.upperBound...].firstIndex(of: ";") else {
+            throw FixtureError("the example's events/listen lines changed: update ConcurrentBurstTests.roomFor2000")
+        }
+        var text = config
+        text.insert(contentsOf: " backlog=4096", at: end)
+        return text.replacingOccurrences(of: "worker_connections 1024;", with: "worker_connections 8192;")
+            .replacingOccurrences(of: "worker_processes auto;", with: "worker_processes auto;\nworker_rlimit_nofile 20000;")
+    }
+
+    @Test("2,000 POSTs at once through nginx to pixelhook fastcgi --listen: every one answered 200, none 5xx")
+    func twoThousandAtOnce() throws {
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        try #require(limit.rlim_cur > rlim_t(Self.connections + 100), "RLIMIT_NOFILE \(limit.rlim_cur) is too low for the burst")
+
+        let server = try WebServerFixture(.nginxFastCGI, configEdit: Self.roomFor2000)
+        try server.writeRecorder(named: "default")
+        // One payload: the first is stored, the other 1,999 are duplicates (no 2,000 handlers).
+        let body = Array(Payloads.seed("build.approved"))
+        let request = RawHTTPConnection.head(path: server.gateway.path, contentLength: body.count) + body
+        // Every connection is open and its request sent before the first answer is read.
+        let connections = try (0..<Self.connections).map { _ in try RawHTTPConnection(port: server.port) }
+        for connection in connections { try connection.send(request) }
+        let replies = try connections.map { connection in
+            defer { connection.close() }
+            return try connection.readReply(timeout: 60)
+        }
+        let statuses = Dictionary(grouping: replies.map(\.status), by: { $0 }).mapValues(\.count)
+        #expect(statuses == [200: Self.connections], "\(statuses)")
+        #expect(replies.filter { $0.json?["duplicate"] == false }.count == 1)
+        try server.waitForHandlers(count: 1)
+        #expect(server.runs.count == 1)
     }
 }
 

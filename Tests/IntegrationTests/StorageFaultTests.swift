@@ -82,7 +82,7 @@ struct StorageFaultTests {
     func diskFull(_ gateway: Gateway) throws {
         try withSpoolOnTmpfs(gateway) { server, disk in
             try server.writeRecorder(named: "default")
-            let responder = server.responderPID
+            let responder = server.servingResponderPID()
             let first = Payloads.event("build.uploaded", uploadId: "full-1")
             var replies = [try server.post(first)]
             #expect(replies[0].status == 200, "\(replies[0])")
@@ -127,7 +127,7 @@ struct StorageFaultTests {
     func readOnlySpool(_ gateway: Gateway) throws {
         try withSpoolOnTmpfs(gateway) { server, disk in
             try server.writeRecorder(named: "default")
-            let responder = server.responderPID
+            let responder = server.servingResponderPID()
             let first = Payloads.event("build.uploaded", uploadId: "ro-1")
             var replies = [try server.post(first)]
             #expect(replies[0].status == 200, "\(replies[0])")

@@ -36,7 +36,8 @@ extension WebServerFixture {
     }
 
     /// No reply a web server makes up when pixelhook fails (500 without pixelhook's JSON, 502
-    /// bad gateway, 504 timeout), and the FastCGI responder, if any, is the same live process.
+    /// bad gateway, 504 timeout), and the FastCGI responder that serves, if any, is the same live
+    /// process (its supervising parent would have replaced one that died).
     func expectNoCrash(_ replies: [HTTPReply], responder: pid_t?, sourceLocation: SourceLocation = #_sourceLocation) {
         for reply in replies {
             // pixelhook's own 5xx always carry its JSON; nginx's and lighttpd's never do.
@@ -45,7 +46,7 @@ extension WebServerFixture {
             #expect(!madeUp, "\(gateway): not an answer from pixelhook: \(reply)", sourceLocation: sourceLocation)
         }
         if let responder {
-            #expect(WebServerFixture.isAlive(responder) && responderPID == responder,
+            #expect(WebServerFixture.isAlive(responder) && servingResponderPID(timeout: 0) == responder,
                     "\(gateway): the FastCGI responder \(responder) is gone", sourceLocation: sourceLocation)
         }
     }

@@ -118,6 +118,7 @@ final class WebServerFixture {
     private(set) var port = 0
     private let settings: [String: String?]
     private let extraLocations: [ExtraLocation]
+    private let configEdit: (String) throws -> String
     /// `.nginxFastCGI` only: how the responder is started, and its `--workers` (nil: default).
     let responderLaunch: ResponderLaunch
     private let responderWorkers: Int?
@@ -149,15 +150,19 @@ final class WebServerFixture {
     ///   - responder, workers: `.nginxFastCGI` only: how the responder is started, and its
     ///     `--workers` (only with `.listen`).
     ///   - extraLocations: nginx only: more copies of the gateway's location.
+    ///   - configEdit: after `prepare`, so a trailing closure stays `prepare`; a last change to the rendered config (tuning a test needs: connection
+    ///     limits, an upstream pool); it should throw if the text it changes is not there.
     /// The `pixelhook` built with these tests (`BuiltBinary`).
     static var builtBinary: String { BuiltBinary.path }
 
     init(_ gateway: Gateway, settings: [String: String?] = [:], spool: String = "spool",
          responder: ResponderLaunch = .listen, workers: Int? = nil, extraLocations: [ExtraLocation] = [],
-         appendedConfig: String = "", prepare: (String) throws -> Void = { _ in }) throws {
+         appendedConfig: String = "", prepare: (String) throws -> Void = { _ in },
+         configEdit: @escaping (String) throws -> String = { $0 }) throws {
         self.gateway = gateway
         self.settings = settings
         self.extraLocations = extraLocations
+        self.configEdit = configEdit
         responderLaunch = responder
         responderWorkers = workers
         self.appendedConfig = appendedConfig
@@ -401,7 +406,7 @@ final class WebServerFixture {
         for attempt in 1...3 {
             let port = try WebServerFixture.freePort()
             let config = directory + "/\(gateway.rawValue).conf"
-            try renderConfig(port: port).write(toFile: config, atomically: true, encoding: .utf8)
+            try configEdit(renderConfig(port: port)).write(toFile: config, atomically: true, encoding: .utf8)
             do {
                 switch gateway.server {
                 case .lighttpd:
@@ -609,6 +614,10 @@ final class WebServerFixture {
             for child in WebServerFixture.socketChildren(of: process.pid) where !startedPIDs.contains(child) {
                 startedPIDs.append(child)
             }
+        }
+        // The responder that serves is the supervising responder's child: ours too.
+        for pid in startedPIDs {
+            for child in WebServerFixture.supervisedChildren(of: pid) where !startedPIDs.contains(child) { startedPIDs.append(child) }
         }
         for pid in startedPIDs { kill(pid, SIGTERM) }
         let deadline = Date().addingTimeInterval(5)
@@ -824,6 +833,27 @@ final class WebServerFixture {
             guard let info = stat($0) else { return false }
             return info.parent == parent && info.state == "Z"
         }.sorted()
+    }
+
+    /// Running children of `parent` started as `pixelhook fastcgi --supervised`: the responder
+    /// that serves, under the supervising one (`FastCGISupervisor`).
+    static func supervisedChildren(of parent: pid_t) -> [pid_t] {
+        children(of: parent).filter {
+            let arguments = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\($0)/cmdline"))) ?? Data()
+            return arguments.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "--supervised" }
+        }
+    }
+
+    /// The responder that serves: the supervising responder's child, waiting up to `timeout`
+    /// seconds for one (after a crash, the new one).
+    func servingResponderPID(timeout: Double = 10, other previous: pid_t? = nil) -> pid_t? {
+        guard let responderPID else { return nil }
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let child = WebServerFixture.supervisedChildren(of: responderPID).first(where: { $0 != previous }) { return child }
+            guard Date() < deadline else { return nil }
+            usleep(10_000)
+        }
     }
 
     /// Running children of `parent` whose fd 0 is a socket: a FastCGI responder started on a

@@ -19,6 +19,16 @@ int pixelhook_child_has_exited(pid_t pid);
 /// Reaps the child; stores its exit code (or -1) and terminating signal (or 0).
 int pixelhook_reap(pid_t pid, int *exit_code, int *signal_number);
 
+/// accept4(listener, address, length, SOCK_CLOEXEC): a FastCGI connection no handler inherits.
+struct sockaddr;
+int pixelhook_accept_cloexec(int listener, struct sockaddr *address, unsigned int *length);
+
+/// prctl(PR_SET_NAME): the name ps and /proc/PID/comm show (a program started as /proc/self/exe shows "exe").
+int pixelhook_set_process_name(const char *name);
+
+/// prctl(PR_SET_PDEATHSIG, signal): `signal` arrives when the parent dies.
+int pixelhook_signal_on_parent_death(int signal);
+
 /// pipe2(fds, O_CLOEXEC).
 int pixelhook_pipe_cloexec(int fds[2]);
 
