@@ -90,7 +90,7 @@ struct PackageInstallTests {
                      "snippets/nginx/snippets/pixelhook-fcgiwrap.conf", "pixelhook.conf.example"] {
             #expect(FileManager.default.fileExists(atPath: unpacked + "/" + file), "\(file) is not in the tarball")
         }
-        for sub in ["proc", "tmp"] { try FileManager.default.createDirectory(atPath: jail + "/" + sub, withIntermediateDirectories: true) }
+        for sub in ["proc", "tmp", "handlers"] { try FileManager.default.createDirectory(atPath: jail + "/" + sub, withIntermediateDirectories: true) }
         try FileManager.default.copyItem(atPath: unpacked + "/pixelhook", toPath: jail + "/pixelhook")
         try ToolRun.check("/bin/mount", ["-t", "proc", "proc", jail + "/proc"])
 
@@ -98,7 +98,7 @@ struct PackageInstallTests {
         #expect(help.status == 0 && help.output.contains("OVERVIEW"), "\(help)")
         let health = try ToolRun.run("/usr/sbin/chroot", [jail, "/pixelhook"], environment: [
             "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "GET",
-            "PIXELHOOK_SPOOL": "/tmp/spool", "PIXELHOOK_PROJECT_IDS": InstalledPackage.projectID,
+            "PIXELHOOK_SPOOL": "/tmp/spool", "PIXELHOOK_HANDLERS": "/handlers", "PIXELHOOK_PROJECT_IDS": InstalledPackage.projectID,
         ])
         #expect(health.status == 0 && health.output.hasPrefix("Status: 200") && health.output.hasSuffix(#"{"ok":true}"#), "\(health)")
     }
