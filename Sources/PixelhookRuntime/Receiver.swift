@@ -79,13 +79,18 @@ public struct Receiver: Sendable {
             envelope = valid.envelope
         }
 
+        if delivery.envelope.event == Event.test, !TestThrottle(spool: Spool(root: settings.spool)).admit() {
+            return finish(Reply.accepted(event: delivery.envelope.event, duplicate: false), "test coalesced")
+        }
         do {
             switch try Spool(root: settings.spool).store(delivery) {
             case .duplicate:
                 return finish(Reply.accepted(event: delivery.envelope.event, duplicate: true), "duplicate")
             case .stored:
                 // Listed before the answer: a crash after it still leaves the build for the next runner.
-                PendingBuilds(spool: Spool(root: settings.spool)).mark(delivery.key.buildID)
+                if !PendingBuilds(spool: Spool(root: settings.spool)).mark(delivery.key.buildID) {
+                    RetrySweep.forgetListsComplete(spool: Spool(root: settings.spool))  // so `retry` reads every build
+                }
                 return finish(Reply.accepted(event: delivery.envelope.event, duplicate: false), "stored",
                               followUp: FollowUp(settings: settings, key: delivery.key))
             }
