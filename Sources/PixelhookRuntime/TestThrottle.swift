@@ -13,11 +13,13 @@ import Glibc
 public struct TestThrottle: Sendable {
     public let path: String
     public let windowSeconds: Int
+    private let spool: Spool
 
     public static let name = "last-test"
     public static let defaultWindowSeconds = 10
 
     public init(spool: Spool, windowSeconds: Int = TestThrottle.defaultWindowSeconds) {
+        self.spool = spool
         path = "\(spool.root)/\(TestThrottle.name)"
         self.windowSeconds = windowSeconds
     }
@@ -32,7 +34,10 @@ public struct TestThrottle: Sendable {
             if age >= 0, age < windowSeconds { return false }
         }
         // A spool that cannot take this file cannot take the test either: its store says why.
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        var fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0, errno == ENOENT, (try? spool.prepare()) != nil {
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)  // the spool's first request
+        }
         if fd >= 0 {
             futimens(fd, nil)
             close(fd)
