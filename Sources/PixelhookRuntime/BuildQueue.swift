@@ -74,8 +74,9 @@ public struct BuildQueue {
         do {
             taken = try BuildLock.acquire(in: directory, wait: wait)
         } catch {
-            if BuildLock.isGone(error) { return [] }
-            throw error
+            guard BuildLock.isGone(error) else { throw error }
+            unlink(PendingBuilds.unfinished(spool: spool).path(build))  // `gc` removed the build
+            return []
         }
         guard let lock = taken, let descriptor = lock.descriptor else { return nil }
         defer { lock.release() }

@@ -60,9 +60,8 @@ public struct RetrySweep {
         let unfinished = PendingBuilds.unfinished(spool: spool)
         let bootID = RetrySweep.bootID()
         let listsComplete = bootID != nil && RetrySweep.completeMark(in: unfinished) == bootID
-        let builds = listsComplete
-            ? Set(unfinished.listed() + PendingBuilds(spool: spool).listed()).sorted()
-            : try spool.buildIDs()
+        let listed = unfinished.listed() + PendingBuilds(spool: spool).listed()
+        let builds = Set(listsComplete ? listed : try spool.buildIDs() + listed).sorted()
         var ran = 0
         for build in builds {
             let queue = BuildQueue(settings: settings, build: build)

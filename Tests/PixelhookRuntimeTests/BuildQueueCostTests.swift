@@ -83,6 +83,23 @@ import PixelhookCore
         #expect(!FileManager.default.fileExists(atPath: entry))
     }
 
+    /// A listed build that `gc` removed (its failed deliveries grown old) leaves the list at
+    /// the next retry, instead of being tried by every retry for ever.
+    @Test func aBuildGCRemovedLeavesTheList() throws {
+        let scratch = try Scratch()
+        try scratch.handler("default", "exit 3")
+        let settings = scratch.settings()
+        let stored = try delivery(payload(event: "build.uploaded"))
+        _ = try Spool(root: settings.spool).store(stored)
+        try BuildQueue(settings: settings, key: stored.key).drain()
+        let entry = scratch.spool + "/unfinished/p1:u1"
+        #expect(FileManager.default.fileExists(atPath: entry))
+        try FileManager.default.removeItem(atPath: buildDirectory(scratch))
+
+        #expect(try RetrySweep(settings: settings).run { _ in } == .finished(ran: 0))
+        #expect(!FileManager.default.fileExists(atPath: entry))
+    }
+
     /// `retry` reads every build only while its lists are not known complete for this boot
     /// (a new spool, or after a reboot: a power cut may have taken unsynced entries back); that
     /// sweep records the boot, and later sweeps read only what is listed. Shown with a build
