@@ -7,6 +7,9 @@ import PixelhookCore
 /// request log) in between.
 public struct Receiver: Sendable {
     public let settings: Result<Settings, SettingsError>
+    /// Store at most one `webhook.test` per `TestThrottle` window: for what comes over HTTP,
+    /// where anyone may post; `pixelhook handle` (the operator, on stdin) stores every one.
+    public var throttlesTests = true
 
     public init(settings: Result<Settings, SettingsError>) { self.settings = settings }
 
@@ -79,7 +82,7 @@ public struct Receiver: Sendable {
             envelope = valid.envelope
         }
 
-        if delivery.envelope.event == Event.test, !TestThrottle(spool: Spool(root: settings.spool)).admit() {
+        if throttlesTests, delivery.envelope.event == Event.test, !TestThrottle(spool: Spool(root: settings.spool)).admit() {
             return finish(Reply.accepted(event: delivery.envelope.event, duplicate: false), "test coalesced")
         }
         do {
