@@ -2,7 +2,8 @@
 # Times what grows with the spool (issue #12, items 11 and 13), on a spool that
 # bench/big-spool.py writes directly, with the binary given (default: the release build).
 #   bench/spool-cost.sh drain N      one build of N test deliveries, drained by one runner
-#   bench/spool-cost.sh builds N     N finished builds: retry --dry-run, retry, builds --limit 1
+#   bench/spool-cost.sh builds N     N finished builds: the first retry (after a boot it reads
+#                                    every build once), then retry --dry-run, retry, builds --limit 1
 # Prints each timing (seconds, median of 3 for the commands): wall clock and CPU (user + system,
 # children included), which a loaded machine disturbs less.
 set -eu
@@ -26,6 +27,7 @@ drain)
     ;;
 builds)
     python3 "$(dirname "$0")/big-spool.py" builds "$work/spool" "$count"
+    echo "first retry on $count builds: $(seconds "$bin" retry) s (wall/CPU)"
     for command in "retry --dry-run" "retry" "builds --limit 1"; do
         # shellcheck disable=SC2086
         times=$(for _ in 1 2 3; do seconds "$bin" $command; done | tr '\n' ' ')
