@@ -60,6 +60,7 @@ def builds(spool, count):
             os.utime(payload, (base + 60 * index, base + 60 * index))
             events.append(event)
         write(os.path.join(directory, ".arrivals"), "".join(e + "\n" for e in events))
+        write(os.path.join(directory, ".lock"), "")  # made by the build's first runner
         os.utime(directory, (base + 60 * index, base + 60 * index))
 
 
