@@ -63,6 +63,7 @@ public struct RetrySweep {
         let listed = unfinished.listed() + PendingBuilds(spool: spool).listed()
         let builds = Set(listsComplete ? listed : try spool.buildIDs() + listed).sorted()
         var ran = 0
+        var skippedAny = false
         for build in builds {
             let queue = BuildQueue(settings: settings, build: build)
             if dryRun {
@@ -76,12 +77,14 @@ public struct RetrySweep {
             let runs = try queue.drain(selection, wait: false) { report(.ran($0)) }
             if let runs {
                 ran += runs.count
-            } else if try queue.candidates(selection).contains(where: \.hasResult) {
-                report(.busy(build))
+            } else {
+                skippedAny = true
+                if try queue.candidates(selection).contains(where: \.hasResult) { report(.busy(build)) }
             }
         }
-        if !listsComplete, !dryRun, let bootID {
-            // Every build was read and each drained one left listed if not done: complete now.
+        if !listsComplete, !dryRun, !skippedAny, let bootID {
+            // Every build was drained and left listed if not done: complete now. A build that
+            // was busy (its runner or `gc` held it) is read by the next sweep, again in full.
             _ = try? Syscalls.makeDirectory(unfinished.directory)
             RetrySweep.writeCompleteMark(bootID, in: unfinished)
         }
