@@ -55,7 +55,13 @@ public enum EnvelopeParser {
     static func invalid(_ reason: String) -> ReceiveError { ReceiveError(.invalidPayload, reason) }
 
     /// Reasons echo sender data; keep a hostile 10 kB value from filling the log line.
-    static func abbreviated(_ text: String) -> String {
-        text.count <= 64 ? JSONObject.quote(text) : JSONObject.quote(String(text.prefix(64)) + "…")
+    static func abbreviated(_ text: String) -> String { JSONObject.quote(cut(text)) }
+
+    /// The one rule for sender text that answers and the request log echo: at most
+    /// `echoedCharacters` characters, then `…`.
+    public static func cut(_ text: String, to limit: Int = echoedCharacters) -> String {
+        text.count <= limit ? text : String(text.prefix(limit)) + "…"
     }
+
+    public static let echoedCharacters = 64
 }

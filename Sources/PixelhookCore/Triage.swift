@@ -23,7 +23,7 @@ public enum Triage {
         switch head.method {
         case "GET", "HEAD": return .health
         case "POST": break
-        default: return .refuse(ReceiveError(.methodNotAllowed, "method \(head.method) is not allowed; use POST"))
+        default: return .refuse(ReceiveError(.methodNotAllowed, "method \(EnvelopeParser.cut(head.method)) is not allowed; use POST"))
         }
         let valid: Settings
         switch settings {
@@ -44,7 +44,7 @@ public enum Triage {
             }
         }
         guard head.hasJSONMediaType else {
-            let given = head.contentType.map { "got \($0)" } ?? "no Content-Type given"
+            let given = head.contentType.map { "got \(EnvelopeParser.cut($0))" } ?? "no Content-Type given"
             return .refuse(ReceiveError(.unsupportedMediaType, "Content-Type must be application/json, \(given)"))
         }
         if let length = head.contentLength {

@@ -7,8 +7,8 @@ import SystemPackage
 /// The handlers of one build (projectId + uploadId), run one at a time in arrival order.
 ///
 /// Whoever holds the build's `.lock` runs the build's deliveries that a `Selection` picks, in
-/// arrival order (the build's `.arrivals` list, see `Spool.store`), rescanning after each so
-/// that events arriving meanwhile join the queue. No daemon is involved: the process that
+/// arrival order (the build's `.arrivals` list, see `Spool.store`); events arriving meanwhile
+/// join the queue. No daemon is involved: the process that
 /// stored an event takes the lock and runs what has no result yet (`drain()`); `retry` also
 /// reruns what failed (`drain(.pending(rerunning: …), wait: false)`); `replay` reruns named
 /// deliveries whatever their result (`drain(.named(…), wait: true)`).
@@ -62,6 +62,10 @@ public struct BuildQueue {
 
     /// Takes the build's lock (waiting for it, or giving up at once: nil) and runs each selected
     /// delivery once, in arrival order, replacing its result; `each` sees every run as it ends.
+    ///
+    /// The build is listed in `SPOOL/unfinished/` before its first handler runs, and taken off
+    /// only when every delivery in `.arrivals` is done (`BuildCursor` at its end), still under
+    /// the lock: a runner killed at any point leaves the build listed for `retry`.
     @discardableResult
     public func drain(
         _ selection: Selection, wait: Bool, each: (Run) -> Void = { _ in }
@@ -71,31 +75,135 @@ public struct BuildQueue {
         do {
             taken = try BuildLock.acquire(in: directory, wait: wait)
         } catch {
-            if BuildLock.isGone(error) { return [] }
-            throw error
+            guard BuildLock.isGone(error) else { throw error }
+            unlink(PendingBuilds.unfinished(spool: spool).path(build))  // `gc` removed the build
+            return []
         }
-        guard let lock = taken else { return nil }
+        guard let lock = taken, let descriptor = lock.descriptor else { return nil }
         defer { lock.release() }
+        let cursor = BuildCursor(lockDescriptor: descriptor, arrivalsPath: Spool.arrivalsPath(in: directory))
+        var listedUnfinished = false
 
         var runs: [Run] = []
-        var ran: Set<String> = []
-        while let next = try candidates(selection).first(where: { !ran.contains($0.name) }) {
-            ran.insert(next.name)
-            let previous = next.result()
-            unlink(next.outputPath)  // output beside a result is always that run's own
-            let result = try HandlerRun(spool: spool, settings: settings, delivery: next, buildLock: lock.descriptor).run()
-            try next.record(result)
-            let run = Run(delivery: next, previous: previous, result: result)
+        func run(_ delivery: StoredDelivery) throws(StorageError) -> HandlerResult {
+            if !listedUnfinished { listedUnfinished = PendingBuilds.unfinished(spool: spool).mark(build) }
+            let previous = delivery.result()
+            unlink(delivery.outputPath)  // output beside a result is always that run's own
+            let result = try HandlerRun(spool: spool, settings: settings, delivery: delivery, buildLock: descriptor).run()
+            try delivery.record(result)
+            let run = Run(delivery: delivery, previous: previous, result: result)
             runs.append(run)
             each(run)
+            return result
         }
+
+        if selection == .pending() {
+            try runUnfinished(from: cursor, run: run)
+        } else {
+            try runScanned(selection, run: run)
+        }
+        if advance(cursor) { unlink(PendingBuilds.unfinished(spool: spool).path(build)) }
         return runs
+    }
+
+    /// A runner's drain: the deliveries with no result, found by reading `.arrivals` from the
+    /// cursor on (each line once, so each run costs the same whatever the build's size), until
+    /// a read finds no new line. The cursor moves past each line whose delivery is done, up to
+    /// the first that is not: one not done, or a line whose payload is not there (still being
+    /// stored, or never will be) or was cut short.
+    private func runUnfinished(
+        from cursor: BuildCursor, run: (StoredDelivery) throws(StorageError) -> HandlerResult
+    ) throws(StorageError) {
+        let arrivals = ArrivalsReader(path: Spool.arrivalsPath(in: directory))
+        let start = cursor.read()
+        var finishedUpTo = start
+        var read = start
+        var blocked = false
+        var seen: Set<String> = []
+        while true {
+            let lines = arrivals.lines(from: read)
+            guard !lines.isEmpty else { break }
+            for (stem, end) in lines {
+                read = end
+                defer { if !blocked, finishedUpTo != end { finishedUpTo = end; cursor.write(end) } }
+                guard seen.insert(stem).inserted else { continue }  // a duplicate raced its original
+                let delivery = StoredDelivery(directory: directory, name: stem + ".json")
+                var info = stat()
+                guard stat(delivery.payloadPath, &info) == 0, !delivery.isCutShort(mode: info.st_mode) else {
+                    blocked = true
+                    continue
+                }
+                if delivery.hasResult {
+                    if !blocked, delivery.result()?.state != .done { blocked = true }
+                    continue
+                }
+                if try run(delivery).state != .done { blocked = true }
+            }
+        }
+    }
+
+    /// `retry` and `replay`: the deliveries `selection` picks from a full listing, run in
+    /// arrival order; listed again after the last, until nothing new is picked. A delivery
+    /// missing from `.arrivals` (a power cut lost its line) is added to it, so that the
+    /// cursor, which only reads `.arrivals`, never passes over it.
+    private func runScanned(
+        _ selection: Selection, run: (StoredDelivery) throws(StorageError) -> HandlerResult
+    ) throws(StorageError) {
+        var ran: Set<String> = []
+        while true {
+            let (picked, unlisted) = try scan(selection)
+            for delivery in unlisted { relist(delivery) }
+            let next = picked.filter { !ran.contains($0.name) }
+            guard !next.isEmpty else { return }
+            for delivery in next {
+                ran.insert(delivery.name)
+                _ = try run(delivery)
+            }
+        }
+    }
+
+    /// Appends a delivery a power cut left out of `.arrivals`, as `Spool.noteArrival` would
+    /// have (one `write(2)` to an `O_APPEND` file: lines never interleave). Best effort: a
+    /// delivery still unlisted is found by the next full listing.
+    private func relist(_ delivery: StoredDelivery) {
+        let fd = open(Spool.arrivalsPath(in: directory), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let line = Array((delivery.stem + "\n").utf8)
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// Moves the cursor past every done delivery after it; true when it reached the end of
+    /// `.arrivals`: every delivery of the build is done.
+    private func advance(_ cursor: BuildCursor) -> Bool {
+        var position = cursor.read()
+        let start = position
+        var seen: Set<String> = []
+        for (stem, end) in ArrivalsReader(path: Spool.arrivalsPath(in: directory)).lines(from: position) {
+            if seen.insert(stem).inserted {
+                let delivery = StoredDelivery(directory: directory, name: stem + ".json")
+                guard delivery.result()?.state == .done else { break }
+            }
+            position = end
+        }
+        if position != start { cursor.write(position) }
+        return position == arrivalsSize()
+    }
+
+    private func arrivalsSize() -> Int {
+        var info = stat()
+        return stat(Spool.arrivalsPath(in: directory), &info) == 0 ? Int(info.st_size) : 0
     }
 
     /// The deliveries `selection` picks now, in arrival order, read without the lock: what
     /// `drain` would run if nobody else is running the build.
     public func candidates(_ selection: Selection) throws(StorageError) -> [StoredDelivery] {
-        try deliveries().filter { delivery in
+        try scan(selection).picked
+    }
+
+    private func scan(_ selection: Selection) throws(StorageError) -> (picked: [StoredDelivery], unlisted: [StoredDelivery]) {
+        let listing = try listing()
+        let picked = listing.deliveries.filter { delivery in
             switch selection {
             case .named(let names):
                 return names.contains(delivery.name)
@@ -106,6 +214,7 @@ public struct BuildQueue {
                 return delivery.result().map { rerunning.contains($0.state) } ?? true
             }
         }
+        return (picked, listing.unlisted)
     }
 
     /// Every stored delivery of the build in arrival order; any missing from `.arrivals` (a
@@ -113,13 +222,18 @@ public struct BuildQueue {
     /// has none. A payload a power cut cut short before its answer is not one
     /// (`StoredDelivery.isCutShort`).
     public func deliveries() throws(StorageError) -> [StoredDelivery] {
-        guard isTrusted() else { return [] }
+        try listing().deliveries
+    }
+
+    /// `deliveries()`, and those of them missing from `.arrivals`.
+    private func listing() throws(StorageError) -> (deliveries: [StoredDelivery], unlisted: [StoredDelivery]) {
+        guard isTrusted() else { return ([], []) }
         var rank: [String: Int] = [:]
         for (index, line) in readArrivals().split(separator: "\n").enumerated() where rank[String(line)] == nil {
             rank[String(line)] = index
         }
         guard let entries = opendir(directory) else {
-            if errno == ENOENT { return [] }
+            if errno == ENOENT { return ([], []) }
             throw StorageError("list", directory, Errno(rawValue: errno))
         }
         defer { closedir(entries) }
@@ -136,10 +250,11 @@ public struct BuildQueue {
             }
             found.append((rank[delivery.stem] ?? Int.max, info.st_ctim, delivery))
         }
-        return found.sorted {
+        let sorted = found.sorted {
             ($0.rank, $0.ctime.tv_sec, $0.ctime.tv_nsec, $0.delivery.name)
                 < ($1.rank, $1.ctime.tv_sec, $1.ctime.tv_nsec, $1.delivery.name)
-        }.map(\.delivery)
+        }
+        return (sorted.map(\.delivery), sorted.filter { $0.rank == Int.max }.map(\.delivery))
     }
 
     /// Whether a handler of this build is running right now (someone holds its lock).

@@ -70,6 +70,7 @@ public enum DetachedQueueRunner {
         try spool.prepare()
         try spool.verifyTrusted()
         let pending = PendingBuilds(spool: spool)
+        let unfinished = PendingBuilds.unfinished(spool: spool)
         let runners = HandlerSlots.runners(spool: spool, count: settings.maxHandlers)
         var ran = 0
         // Rounds that claimed nothing: an entry no runner can remove must not keep one spinning.
@@ -87,7 +88,11 @@ public enum DetachedQueueRunner {
             var claimed = true
             while claimed {
                 claimed = false
-                for build in pending.listed(rotatedBy: slot.index * 7919) where pending.claim(build) {
+                for build in pending.listed(rotatedBy: slot.index * 7919) {
+                    // Listed for `retry` before the claim takes it off `pending/` (see
+                    // `PendingBuilds`); if it cannot be, the next retry reads every build.
+                    if !unfinished.mark(build) { RetrySweep.forgetListsComplete(spool: spool) }
+                    guard pending.claim(build) else { continue }
                     claimed = true
                     // A build that cannot be run now (its directory unreadable) stays for `retry`.
                     ran += (try? BuildQueue(settings: settings, build: build).drain().count) ?? 0

@@ -13,11 +13,33 @@ import PixelhookCore
 /// A receiver marks the build after storing a payload; a runner claims an entry by unlinking
 /// it (exactly one claimer succeeds) and only then drains the build, so a payload stored after
 /// the claim marks the build again and is never missed.
+///
+/// `SPOOL/unfinished/` is a second list of the same form (`unfinished(spool:)`): the builds
+/// that may hold a delivery not done (never finished, failed, timed out, exit 75), which is
+/// all `retry` reads. A runner lists a build there before claiming it from `pending/`, and a
+/// drain before its first handler runs; the drain takes it off, under the build's lock, only
+/// once every delivery of the build is done (`BuildQueue.drain`). So a runner killed at any
+/// point leaves its build listed in one of the two.
 public struct PendingBuilds: Sendable {
     public let spool: Spool
-    public var directory: String { spool.pending }
+    public let directory: String
 
-    public init(spool: Spool) { self.spool = spool }
+    public init(spool: Spool) {
+        self.spool = spool
+        directory = spool.pending
+    }
+
+    private init(spool: Spool, directory: String) {
+        self.spool = spool
+        self.directory = directory
+    }
+
+    /// `SPOOL/unfinished/`: the builds `retry` looks at.
+    public static func unfinished(spool: Spool) -> PendingBuilds {
+        PendingBuilds(spool: spool, directory: spool.root + "/" + unfinishedName)
+    }
+
+    public static let unfinishedName = "unfinished"
 
     /// ':' is in no segment `DeliveryKey` produces, so the name splits back unambiguously.
     static let separator: Character = ":"
@@ -32,8 +54,10 @@ public struct PendingBuilds: Sendable {
         let arrivals = Spool.arrivalsPath(in: spool.buildDirectory(build))
         if link(arrivals, entry) == 0 || errno == EEXIST { return true }
         var fd = open(entry, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if fd < 0, errno == ENOENT, (try? spool.prepare()) != nil {
-            // A spool made by an older pixelhook has no pending/ yet.
+        if fd < 0, errno == ENOENT, (try? spool.prepare()) != nil,
+           (try? Syscalls.makeDirectory(directory)) != nil {
+            // A spool made by an older pixelhook has no pending/ or unfinished/ yet.
+            if link(arrivals, entry) == 0 || errno == EEXIST { return true }
             fd = open(entry, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         }
         guard fd >= 0 else { return false }

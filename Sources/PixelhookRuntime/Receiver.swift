@@ -7,6 +7,9 @@ import PixelhookCore
 /// request log) in between.
 public struct Receiver: Sendable {
     public let settings: Result<Settings, SettingsError>
+    /// Store at most one `webhook.test` per `TestThrottle` window: for what comes over HTTP,
+    /// where anyone may post; `pixelhook handle` (the operator, on stdin) stores every one.
+    public var throttlesTests = true
 
     public init(settings: Result<Settings, SettingsError>) { self.settings = settings }
 
@@ -92,6 +95,9 @@ public struct Receiver: Sendable {
             envelope = valid.envelope
         }
 
+        if throttlesTests, delivery.envelope.event == Event.test, !TestThrottle(spool: Spool(root: settings.spool)).admit() {
+            return finish(Reply.accepted(event: delivery.envelope.event, duplicate: false), "test coalesced")
+        }
         do {
             let spool = Spool(root: settings.spool)
             try spool.verifyTrusted()
@@ -100,7 +106,9 @@ public struct Receiver: Sendable {
                 return finish(Reply.accepted(event: delivery.envelope.event, duplicate: true), "duplicate")
             case .stored:
                 // Listed before the answer: a crash after it still leaves the build for the next runner.
-                PendingBuilds(spool: Spool(root: settings.spool)).mark(delivery.key.buildID)
+                if !PendingBuilds(spool: Spool(root: settings.spool)).mark(delivery.key.buildID) {
+                    RetrySweep.forgetListsComplete(spool: Spool(root: settings.spool))  // so `retry` reads every build
+                }
                 return finish(Reply.accepted(event: delivery.envelope.event, duplicate: false), "stored",
                               followUp: FollowUp(settings: settings, key: delivery.key))
             }

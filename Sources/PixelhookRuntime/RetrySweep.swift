@@ -8,6 +8,13 @@ import SystemPackage
 /// retry (exit 75), or never finished (no result while nobody holds the build's lock: its
 /// runner died), build by build, oldest first within each build.
 ///
+/// It reads only the builds listed in `SPOOL/unfinished/` and `SPOOL/pending/`, so a sweep
+/// costs what it has to retry, not the spool's size. Those lists are kept as processes run
+/// (see `PendingBuilds`) and are complete after any process crash; a power cut can take back
+/// their unsynced entries, so after each boot (and on a spool whose lists were never checked,
+/// such as one an older pixelhook wrote) the first sweep reads every build instead, relists
+/// what it finds, and records the boot in `SPOOL/unfinished/.complete`.
+///
 /// Safe to start from cron every minute: the whole sweep holds `SPOOL/retry.lock`, so a second
 /// sweep started meanwhile ends at once; each build is taken with a non-blocking lock, so a
 /// build whose handlers are running is left for the next sweep. No delivery runs twice at once.
@@ -51,8 +58,14 @@ public struct RetrySweep {
         }
 
         let selection = BuildQueue.Selection.pending(rerunning: RetrySweep.rerunnable)
+        let unfinished = PendingBuilds.unfinished(spool: spool)
+        let bootID = RetrySweep.bootID()
+        let listsComplete = bootID != nil && RetrySweep.completeMark(in: unfinished) == bootID
+        let listed = unfinished.listed() + PendingBuilds(spool: spool).listed()
+        let builds = Set(listsComplete ? listed : try spool.buildIDs() + listed).sorted()
         var ran = 0
-        for build in try spool.buildIDs() {
+        var skippedAny = false
+        for build in builds {
             let queue = BuildQueue(settings: settings, build: build)
             if dryRun {
                 if queue.isBusy {
@@ -65,10 +78,49 @@ public struct RetrySweep {
             let runs = try queue.drain(selection, wait: false) { report(.ran($0)) }
             if let runs {
                 ran += runs.count
-            } else if try queue.candidates(selection).contains(where: \.hasResult) {
-                report(.busy(build))
+            } else {
+                skippedAny = true
+                if try queue.candidates(selection).contains(where: \.hasResult) { report(.busy(build)) }
             }
         }
+        if !listsComplete, !dryRun, !skippedAny, let bootID {
+            // Every build was drained and left listed if not done: complete now. A build that
+            // was busy (its runner or `gc` held it) is read by the next sweep, again in full.
+            _ = try? Syscalls.makeDirectory(unfinished.directory)
+            RetrySweep.writeCompleteMark(bootID, in: unfinished)
+        }
         return .finished(ran: ran)
+    }
+
+    static let completeName = ".complete"
+
+    /// This boot's id (the kernel's, new at every boot); nil where there is none.
+    static func bootID() -> String? {
+        guard let bytes = try? FileContents.read("/proc/sys/kernel/random/boot_id", limit: 64) else { return nil }
+        let text = RetrySweep.visible(bytes)
+        return text.isEmpty ? nil : text
+    }
+
+    static func completeMark(in list: PendingBuilds) -> String? {
+        (try? FileContents.read(list.directory + "/" + completeName, limit: 64)).map(visible)
+    }
+
+    /// The text without its newline (or any other blank).
+    private static func visible(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes.filter { $0 > UInt8(ascii: " ") }, as: UTF8.self)
+    }
+
+    static func writeCompleteMark(_ bootID: String, in list: PendingBuilds) {
+        let path = list.directory + "/" + completeName
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let line = Array((bootID + "\n").utf8)
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// Makes the next sweep read every build: for a build that could not be listed.
+    public static func forgetListsComplete(spool: Spool) {
+        unlink(PendingBuilds.unfinished(spool: spool).directory + "/" + completeName)
     }
 }

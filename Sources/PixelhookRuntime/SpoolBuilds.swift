@@ -27,22 +27,59 @@ extension Spool {
     }
 
     /// What `pixelhook builds` reports on: each build's deliveries in arrival order with their
-    /// payloads, times and results, and whether its handlers are running.
-    public func storedBuilds(projectId: String? = nil) throws(StorageError) -> [StoredBuild] {
+    /// payloads, times and results, and whether its handlers are running. With `newest`, only
+    /// enough builds to hold the `newest` most recently received (`newestBuilds`).
+    public func storedBuilds(projectId: String? = nil, newest limit: Int? = nil) throws(StorageError) -> [StoredBuild] {
+        let ids = try buildIDs(projectId: projectId)
+        guard let limit, limit < ids.count else {
+            var builds: [StoredBuild] = []
+            for id in ids { builds.append(try storedBuild(id)) }
+            return builds
+        }
+        let modified = ids.map { id -> (BuildID, Int) in
+            (id, DirectoryListing.status(buildDirectory(id)).map(DirectoryListing.modified) ?? Int.max)
+        }
+        return try Spool.newestBuilds(modified, limit: limit, read: storedBuild)
+    }
+
+    /// Reads builds newest directory first until the `limit` most recently received are known.
+    /// A build's last delivery was stored no later than its directory last changed (the
+    /// payload's name is added after its body is written), so once `limit` builds read have a
+    /// delivery newer than the next directory's change, no build left can be among them.
+    /// `modified` is each build with its directory's mtime (milliseconds).
+    static func newestBuilds(
+        _ modified: [(BuildID, Int)], limit: Int, read: (BuildID) throws(StorageError) -> StoredBuild
+    ) throws(StorageError) -> [StoredBuild] {
+        let ordered = modified.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
         var builds: [StoredBuild] = []
-        for id in try buildIDs(projectId: projectId) {
-            let queue = BuildQueue(spool: self, build: id)
-            var entries: [StoredBuild.Entry] = []
-            for delivery in try queue.deliveries() {
-                // Removed meanwhile (gc): skip it, as a later listing would.
-                guard let receivedAt = delivery.receivedAt(),
-                      let body = try? FileContents.read(delivery.payloadPath)
-                else { continue }
-                entries.append(StoredBuild.Entry(name: delivery.stem, body: body, receivedAt: receivedAt, result: delivery.result()))
+        var newest: [Int] = []  // the `limit` largest last-received times read, ascending
+        for (id, changed) in ordered {
+            if newest.count == limit, let least = newest.first, least > changed { break }
+            let build = try read(id)
+            builds.append(build)
+            guard let last = build.entries.map(\.receivedAt).max() else { continue }
+            var low = 0, high = newest.count
+            while low < high {
+                let middle = (low + high) / 2
+                if newest[middle] < last { low = middle + 1 } else { high = middle }
             }
-            builds.append(StoredBuild(id: id, isLocked: queue.isBusy, entries: entries))
+            newest.insert(last, at: low)
+            if newest.count > limit { newest.removeFirst() }
         }
         return builds
+    }
+
+    private func storedBuild(_ id: BuildID) throws(StorageError) -> StoredBuild {
+        let queue = BuildQueue(spool: self, build: id)
+        var entries: [StoredBuild.Entry] = []
+        for delivery in try queue.deliveries() {
+            // Removed meanwhile (gc): skip it, as a later listing would.
+            guard let receivedAt = delivery.receivedAt(),
+                  let body = try? FileContents.read(delivery.payloadPath)
+            else { continue }
+            entries.append(StoredBuild.Entry(name: delivery.stem, body: body, receivedAt: receivedAt, result: delivery.result()))
+        }
+        return StoredBuild(id: id, isLocked: queue.isBusy, entries: entries)
     }
 
     private func names(_ path: String) throws(StorageError) -> [String] {

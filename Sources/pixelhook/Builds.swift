@@ -47,7 +47,7 @@ struct Builds: ParsableCommand {
         let settings = try settings.loadExistingSpool()
         let stored: [StoredBuild]
         do {
-            stored = try Spool(root: settings.spool).storedBuilds(projectId: project)
+            stored = try Spool(root: settings.spool).storedBuilds(projectId: project, newest: limit)
         } catch {
             throw CommandFailure(error)
         }

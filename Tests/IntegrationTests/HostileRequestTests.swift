@@ -75,6 +75,7 @@ struct HostileRequestTests {
             // A projectId not allowed is refused; webhook.test is exempt, and stored safely too.
             let stranger = try server.post(body(event: "build.uploaded", projectId: id.json, uploadId: "u-1"))
             #expect(stranger.status == 403 && stranger.json?["error"] == "unknown_project", "projectId \(id): \(stranger)")
+            unlink(server.spool + "/last-test")  // each test stored, not coalesced (TestThrottleTests)
             let test = try server.post(body(event: "webhook.test", projectId: id.json, uploadId: id.json, status: "test"))
             #expect(test.status == 200 && test.json?["event"] == "webhook.test", "webhook.test \(id): \(test)")
             // An event name pixelhook does not know: 200, logged, never stored, never a path.

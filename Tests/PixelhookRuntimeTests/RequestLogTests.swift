@@ -46,4 +46,32 @@ import PixelhookCore
         try FileManager.default.createDirectory(atPath: spool.requestLog, withIntermediateDirectories: false)
         #expect(!RequestLog(spool: spool).append(record("lost")))
     }
+
+    /// Issue #12 item 12: with no token anyone can post; each refusal used to log its ids
+    /// whole (a 30 KB projectId, a 60 KB line). Every echoed field is now cut as the answer
+    /// cuts it, so a line stays under `RequestRecord.maximumLineBytes`.
+    @Test func hostileIdsAreCutInTheLogAsInTheAnswer() throws {
+        let scratch = try Scratch()
+        let huge = String(repeating: "a", count: 30_000)
+        let escaped = String(repeating: "\u{1}", count: 30_000)  // 6 bytes each once escaped
+        var settings = scratch.settings()
+        settings.maxBody = 1 << 20  // an operator's raised limit: the ids fit the body
+        let receiver = Receiver(settings: .success(settings))
+        let unknownProject = receiver.receive(
+            RequestHead(method: "POST", contentType: "application/json", remoteAddress: escaped)
+        ) { _ throws(ReceiveError) in payload(event: "build." + huge, uploadId: huge, project: huge) }
+        #expect(unknownProject.response.status == 403)
+        let wrongType = receiver.receive(RequestHead(method: "POST", contentType: escaped)) { _ throws(ReceiveError) in [] }
+        #expect(wrongType.response.status == 415)
+        let wrongMethod = receiver.receive(RequestHead(method: escaped)) { _ throws(ReceiveError) in [] }
+        #expect(wrongMethod.response.status == 405)
+
+        let logged = lines(Spool(root: scratch.spool).requestLog)
+        #expect(logged.count == 3)
+        for line in logged {
+            #expect(line.utf8.count + 1 <= RequestRecord.maximumLineBytes, "a line of \(line.utf8.count) bytes")
+        }
+        let cutId = String(repeating: "a", count: EnvelopeParser.echoedCharacters) + "…"
+        #expect(logged.first?.contains("\"projectId\":\"\(cutId)\",\"uploadId\":\"\(cutId)\"") == true)
+    }
 }
