@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: install what pixelhook's build, tests and benchmarks need,
 # build it, and run the main job on an embedded default: the sender's example events (from
-# Streampixel's docs, in examples/events/) through `pixelhook handle` with the example handlers.
+# Streampixel's docs, in examples/events/) through `pixelhook handle` with the example handlers;
+# then the release artifacts (scripts/package.sh: dist/*.tar.gz and dist/*.deb).
 #
 # Idempotent; needs root (or sudo) only for apt-get, and only when a package is missing.
 set -euo pipefail
@@ -66,3 +67,8 @@ if ((failures)); then
 fi
 rm -rf "$demo"
 echo "== demo passed; binary: $binary"
+
+# The release artifacts (static tarball, .deb) from the same sources: what users install, and
+# what the package tests install (they rebuild them only when dist/ is older than the sources).
+echo "== release artifacts (scripts/package.sh)"
+bash scripts/package.sh

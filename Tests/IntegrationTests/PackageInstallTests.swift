@@ -117,6 +117,8 @@ struct PackageInstallTests {
     /// The Test button, an upload, an approval sent twice (the second a duplicate), a rejection.
     func deliverSeeds(through gateway: PackagedGateway, _ package: InstalledPackage) throws {
         let query = "token=\(package.token)"
+        // One Test per gateway, each stored and run: no coalescing within the 10 s window.
+        unlink(InstalledPackage.spool + "/last-test")
         let test = try package.request(gateway, "POST", body: Payloads.seed("webhook.test"), query: query)
         #expect(test.status == 200 && test.json?["event"] == "webhook.test", "\(gateway): \(test)\(package.logs())")
         for (event, duplicate) in [("build.uploaded", false), ("build.approved", false), ("build.approved", true), ("build.rejected", false)] {
