@@ -11,7 +11,7 @@ import Synchronization
 /// the socket's backlog (no 502, the socket file stays valid); it runs the responder as
 /// `/proc/self/exe` with the listener as fd 0, its own arguments and `--supervised`, and starts
 /// a new one whenever it ends unasked (an alarm line on stderr; after deaths in quick
-/// succession it waits, from 0.5 s doubling up to 30 s). On SIGTERM or SIGINT it removes the
+/// succession it waits, from 0.5 s doubling up to 5 s). On SIGTERM or SIGINT it removes the
 /// socket file it created, passes the signal on, waits for the responder to finish the queued
 /// and in-flight requests, and exits 0.
 enum FastCGISupervisor {
@@ -19,8 +19,10 @@ enum FastCGISupervisor {
     static let supervisedFlag = "--supervised"
     private static let stopSignal = Atomic<Int32>(0)
     private static let childPID = Atomic<Int32>(0)
-    /// A responder that lived this long before dying is restarted at once.
-    private static let healthyLifetime = 10.0
+    /// A responder that lived this long before dying is restarted at once: one killed by a bad
+    /// request (or an operator) must cost no more than its own connections. Only one that dies
+    /// sooner, again and again (a start that cannot succeed), is restarted after a pause.
+    private static let healthyLifetime = 1.0
 
     /// - Parameters:
     ///   - arguments: the responder's arguments after the program name (`supervisedFlag` is added).
@@ -74,7 +76,7 @@ enum FastCGISupervisor {
         var request = timespec(tv_sec: Int(delay), tv_nsec: Int((delay - delay.rounded(.down)) * 1e9))
         var remaining = timespec()
         while stopSignal.load(ordering: .relaxed) == 0, nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
-        delay = delay == 0 ? 0.5 : min(delay * 2, 30)
+        delay = delay == 0 ? 0.5 : min(delay * 2, 5)
         return stopSignal.load(ordering: .relaxed) == 0
     }
 

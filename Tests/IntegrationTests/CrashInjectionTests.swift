@@ -142,7 +142,7 @@ struct CrashInjectionTests {
         let orphanOverlaps = log.overlaps.filter(\.orphan)
         #expect(orphanOverlaps.isEmpty, "runs of one build overlapped an orphaned run: \(orphanOverlaps.prefix(5))")
         #expect(log.maxConcurrent <= Self.maxHandlers, "\(log.maxConcurrent) handlers ran at once counting orphans, cap \(Self.maxHandlers)")
-        let leftovers = server.pixelhookProcesses().filter { $0.role != .responder }
+        let leftovers = server.pixelhookProcesses().filter { ![.responder, .supervisor].contains($0.role) }
         #expect(leftovers.isEmpty, "pixelhook processes left running: \(leftovers)")
     }
 }
@@ -205,8 +205,8 @@ final class ProcessKiller: @unchecked Sendable {
     private var replacements: [ServerProcess] = []
     private let finished = DispatchSemaphore(value: 0)
 
-    /// - Parameter responder: when set, the responder (one of `targets`) is killed about once a
-    ///   second and a new one is started on `socket` 50-200 ms later.
+    /// - Parameter responder: when set, the serving responder (one of `targets`) is killed about
+    ///   once a second; its supervisor starts the next (`ensureResponder` covers a dead supervisor).
     init(binary: String, targets: [Role], responder: (socket: String, log: String)?) {
         self.binary = binary
         self.targets = targets
@@ -232,7 +232,7 @@ final class ProcessKiller: @unchecked Sendable {
     /// After `stop`: a responder is running (the last one may have been killed).
     func ensureResponder() throws {
         guard let responder else { return }
-        if !WebServerFixture.processes(running: binary).contains(where: { $0.role == .responder }) {
+        if !WebServerFixture.processes(running: binary).contains(where: { $0.role == .supervisor }) {
             let process = try WebServerFixture.startResponder(binary: binary, socket: responder.socket, log: responder.log)
             lock.withLock { replacements.append(process) }
         }
@@ -256,24 +256,16 @@ final class ProcessKiller: @unchecked Sendable {
         var nextKill = Date().addingTimeInterval(.random(in: 0.02...0.15))
         var wanted = others.randomElement()
         var nextResponderKill = Date().addingTimeInterval(.random(in: 0.5...1.0))
-        var restartAt: Date?
         while !lock.withLock({ stopping }) {
             usleep(1_000)
             let now = Date()
-            if let due = restartAt, now >= due, let responder {
-                if let process = try? WebServerFixture.startResponder(binary: binary, socket: responder.socket, log: responder.log) {
-                    lock.withLock { replacements.append(process) }
-                    restartAt = nil
-                }
-            }
             let live = WebServerFixture.processes(running: binary)
-            if responder != nil, restartAt == nil, now >= nextResponderKill,
+            // The serving responder dies as a crash would; its supervisor starts the next one.
+            if responder != nil, now >= nextResponderKill,
                let victim = live.first(where: { $0.role == .responder }) {
                 kill(victim.pid, SIGKILL)
                 lock.withLock { killed.append(victim) }
-                restartAt = now.addingTimeInterval(.random(in: 0.05...0.2))
                 nextResponderKill = now.addingTimeInterval(.random(in: 0.7...1.3))
-                reapReplacements()
             }
             guard now >= nextKill else { continue }
             // The role chosen for this kill, else (after 100 ms without one) any other target.
@@ -285,10 +277,5 @@ final class ProcessKiller: @unchecked Sendable {
             nextKill = now.addingTimeInterval(.random(in: 0.02...0.15))
             wanted = others.randomElement()
         }
-    }
-
-    /// Killed replacement responders are our children: reap them so they are not zombies.
-    private func reapReplacements() {
-        for process in lock.withLock({ replacements }) { _ = process.isRunning }
     }
 }

@@ -11,8 +11,11 @@ extension WebServerFixture {
     enum PixelhookRole: String, Sendable {
         /// One-shot CGI program (no arguments).
         case cgi
-        /// `pixelhook fastcgi ...`, or started on a socket by lighttpd/spawn-fcgi.
+        /// The serving responder: `pixelhook fastcgi --supervised`, started by a supervisor.
         case responder
+        /// `pixelhook fastcgi ...`, or pixelhook started on a socket by lighttpd/spawn-fcgi: the
+        /// parent that keeps the socket and restarts the responder (`FastCGISupervisor`).
+        case supervisor
         /// `pixelhook run-queue PROJECT/BUILD/EVENT`: the detached handler supervisor.
         case runQueue
         /// Any other subcommand (`retry`, ...).
@@ -46,8 +49,8 @@ extension WebServerFixture {
             let first = arguments.count > 1 ? arguments[1] : ""
             let role: PixelhookRole = switch first {
             case "": (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/fd/0"))?.hasPrefix("socket:") == true
-                ? .responder : .cgi
-            case "fastcgi": .responder
+                ? .supervisor : .cgi
+            case "fastcgi": arguments.contains("--supervised") ? .responder : .supervisor
             case "run-queue": .runQueue
             default: .command
             }
