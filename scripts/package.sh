@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Release artifacts, after `bash scripts/setup-and-demo.sh` (prints their paths):
-#   dist/pixelhook-VERSION-linux-x86_64.tar.gz  the static binary, examples, snippets, README
+#   dist/pixelhook-VERSION-linux-x86_64.tar.gz  the static binary, examples, snippets, README, docs/
 #   dist/pixelhook_VERSION_amd64.deb            /usr/bin/pixelhook, /etc/pixelhook, the systemd
 #                                               units, logrotate, web server snippets (packaging/)
 # VERSION is what `pixelhook --version` prints (one place: Sources/pixelhook/Version.swift).
@@ -31,6 +31,7 @@ strip -o "$tree/pixelhook" "$built"
 chmod 0755 "$tree/pixelhook"
 copy_examples "$tree"
 cp README.md nginx.conf.example lighttpd.conf.example "$tree/"
+cp -R docs "$tree/docs"
 [[ ! -f apache.conf.example ]] || cp apache.conf.example "$tree/"
 cp packaging/pixelhook.conf "$tree/pixelhook.conf.example"
 cp -R packaging/nginx packaging/lighttpd packaging/apache2 "$tree/snippets/"
@@ -55,6 +56,7 @@ install -D -m 0644 -t "$root/etc/apache2/conf-available" packaging/apache2/*.con
 doc=$root/usr/share/doc/pixelhook
 install -d -m 0755 "$doc"
 gzip -9n < README.md > "$doc/README.md.gz"
+cp -R docs "$doc/docs" && chmod -R u=rwX,go=rX "$doc/docs"
 install -m 0644 packaging/deb/copyright "$doc/copyright"
 sed "s/@VERSION@/$version/" packaging/deb/changelog | gzip -9n > "$doc/changelog.gz"
 install -D -m 0644 packaging/deb/lintian-overrides "$root/usr/share/lintian/overrides/pixelhook"

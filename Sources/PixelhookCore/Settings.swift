@@ -1,4 +1,4 @@
-/// pixelhook's settings, read from `PIXELHOOK_*` variables (see the README's settings table).
+/// pixelhook's settings, read from `PIXELHOOK_*` variables (see the settings table in docs/settings.md).
 ///
 /// Parsing is pure: callers pass the variables (process environment, config file, FastCGI
 /// parameters, merged in that order of precedence by `Settings.merge`).

@@ -77,7 +77,7 @@ public struct Spool: Sendable {
     /// The body is written whole to an unnamed `O_TMPFILE`, then gets its name with `linkat`,
     /// then is synced (`fdatasync`), then the build directory is: on a journalling filesystem
     /// the data, the new name and a new build directory reach the disk in one journal commit
-    /// (syncing before the link took two: README, Performance). The name is the dedup marker;
+    /// (syncing before the link took two: bench/README.md). The name is the dedup marker;
     /// `EEXIST` means another request got there first. No 200, stored or duplicate, is sent
     /// before the payload and its name are synced, so a 200 never acknowledges an entry that a
     /// power cut could take back.

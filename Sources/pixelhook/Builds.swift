@@ -18,7 +18,7 @@ struct Builds: ParsableCommand {
             `pixelhook retry` runs those).
 
             --json prints one JSON document instead, {"builds":[...]}, whose fields are listed \
-            in the README ("Commands"); fields may be added, never renamed.
+            in docs/commands.md ("builds"); fields may be added, never renamed.
 
             Exit status: 0; 74 if there is no spool or it cannot be read; 77 if root cannot become the spool's owner; 78 if the settings are invalid; \
             64 for bad arguments.
@@ -27,7 +27,7 @@ struct Builds: ParsableCommand {
 
     @OptionGroup var settings: SettingsOptions
 
-    @Flag(help: "Print JSON (stable field names, see the README) instead of the table.")
+    @Flag(help: "Print JSON (stable field names, see docs/commands.md) instead of the table.")
     var json = false
 
     @Option(name: [.customLong("project"), .customLong("project-id")],

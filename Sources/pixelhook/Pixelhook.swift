@@ -12,8 +12,8 @@ struct Pixelhook: ParsableCommand {
             lighttpd bin-path, systemd), it is a FastCGI responder; `pixelhook fastcgi --listen` \
             opens its own socket. `pixelhook handle < payload.json` takes one payload from \
             stdin. Settings are PIXELHOOK_* environment variables over a config file \
-            (~/.config/pixelhook/pixelhook.conf, else /etc/pixelhook/pixelhook.conf; see the \
-            README); PIXELHOOK_PROJECT_IDS is required.
+            (~/.config/pixelhook/pixelhook.conf, else /etc/pixelhook/pixelhook.conf; see \
+            docs/settings.md); PIXELHOOK_PROJECT_IDS is required.
             """,
         version: "pixelhook \(Version.current)",
         subcommands: [

@@ -40,14 +40,14 @@ import PixelhookCore
         #expect(patient.stdout.contains(#""outcome":"in_progress""#))
     }
 
-    /// The README documents `--json`; its example must have exactly the fields printed.
-    @Test func theReadmeExampleHasThePrintedFields() throws {
+    /// docs/commands.md documents `--json`; its example must have exactly the fields printed.
+    @Test func theDocumentedExampleHasThePrintedFields() throws {
         let fixture = try CommandFixture()
         try fixture.handler("default", "exit 0")
         _ = try fixture.run(["handle"], stdin: CommandFixture.payload(event: "build.uploaded"))
         try fixture.store(event: "build.rejected")
         let printed = try fixture.run(["builds", "--json"]).stdout
-        let readme = try String(contentsOfFile: BuiltBinary.packageRoot + "/README.md", encoding: .utf8)
+        let readme = try String(contentsOfFile: BuiltBinary.packageRoot + "/docs/commands.md", encoding: .utf8)
         let start = try #require(readme.range(of: "```json\n{\"builds\""))
         let example = String(readme[start.upperBound...].prefix { $0 != "\n" })
         func names(_ json: String) -> [String] {

@@ -5,7 +5,7 @@ import Testing
 import Glibc
 #endif
 
-/// Apache both ways people run it (README "Apache and shared hosting"): server-wide from
+/// Apache both ways people run it (README "Apache" and "Shared hosting"): server-wide from
 /// `apache.conf.example`, and a shared-hosting account's `examples/shared-hosting/htaccess`
 /// under suEXEC.
 @Suite(.serialized, .timeLimit(.minutes(2)))

@@ -102,7 +102,7 @@ final class InstalledPackage {
                 .filter { $0.hasPrefix("pixelhook_") && $0.hasSuffix("_amd64.deb") }.map { dist + "/" + $0 }
         }
         var sources = ["Package.swift", "README.md", "nginx.conf.example", "lighttpd.conf.example"].map { root + "/" + $0 }
-        for folder in ["Sources", "packaging", "examples", "scripts"] {
+        for folder in ["Sources", "packaging", "examples", "scripts", "docs"] {
             let base = root + "/" + folder
             let files = FileManager.default.enumerator(atPath: base)?.compactMap { $0 as? String } ?? []
             sources += files.map { base + "/" + $0 }

@@ -4,7 +4,7 @@ import PixelhookCore
 @testable import PixelhookRuntime
 
 /// `requests.log` is opened for every line, which is what lets logrotate move it away at any time
-/// with no signal and no `copytruncate` (README, *What each answer means*).
+/// with no signal and no `copytruncate` (docs/spool.md, "The request log").
 @Suite struct RequestLogTests {
     func record(_ outcome: String) -> RequestRecord {
         RequestRecord(time: "2026-11-23T05:00:00.000Z", remoteAddress: "127.0.0.1", method: "POST",
