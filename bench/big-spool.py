@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes a spool directly in pixelhook's on-disk format (README, "The spool"), fast, with no
+"""Writes a spool directly in pixelhook's on-disk format (docs/spool.md), fast, with no
 HTTP: for timing the commands that read it.
 
   bench/big-spool.py builds SPOOL N     N finished builds of one project (7 events each,
