@@ -68,6 +68,11 @@ public struct RequestLogTail: Sendable {
         return result
     }
 
+    /// The log's time `seconds` before now, for `lines(since:)`.
+    public static func time(secondsAgo seconds: Int, now: Int = Clock.milliseconds()) -> String {
+        Clock.iso8601(timespec(tv_sec: now / 1000 - seconds, tv_nsec: Int(now % 1000) * 1_000_000))
+    }
+
     /// The value of a line's leading `"time"` member without parsing the rest.
     static func time(of line: ArraySlice<UInt8>) -> String? {
         let prefix = Array(#"{"time":""#.utf8)

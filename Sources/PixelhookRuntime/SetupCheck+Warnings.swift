@@ -52,7 +52,7 @@ extension SetupCheck {
     /// counted per reason; read from the log's end backwards, never more than it needs.
     func checkRecentRefusals(_ settings: Settings, into report: inout Report, now: Int = Clock.milliseconds()) {
         let seconds = SetupCheck.refusalWindowSeconds
-        let since = Clock.iso8601(timespec(tv_sec: (now / 1000) - seconds, tv_nsec: 0))
+        let since = RequestLogTail.time(secondsAgo: seconds, now: now)
         let tail: RequestLogTail.Lines
         do {
             tail = try RequestLogTail(spool: Spool(root: settings.spool)).lines(since: since)
@@ -62,7 +62,7 @@ extension SetupCheck {
         }
         let records = tail.lines.compactMap { RequestRecord(line: $0) }
         report.problems += RefusalSummary.lines(records, projectIDs: settings.projectIDs,
-                                                window: DurationText.describe(seconds: seconds))
+                                                window: "\(seconds / 3600) hours")
     }
 
     /// How far back `check` looks for refusals.
