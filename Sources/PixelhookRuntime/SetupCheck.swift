@@ -34,7 +34,9 @@ public struct SetupCheck {
         }
         if let config {
             report.findings.append(config.description)
-            if let path = config.path, settings.token != nil, ConfigFileOwnership.isWorldReadable(path) {
+            // The file's own token: one from the environment is not in the file others read.
+            if let path = config.path, settings.token != nil, ConfigFileOwnership.isWorldReadable(path),
+               (try? SettingsLoader.variables(environment: [:], source: config))?[Settings.Key.token].map({ !$0.isEmpty }) == true {
                 report.problems.append("config file \(path) holds \(Settings.Key.token) and every user can read it: chmod o-r \(path)")
             }
         }
