@@ -130,8 +130,14 @@ public struct Settings: Sendable, Equatable {
 /// Settings that cannot be used, with the one line an operator needs to fix them.
 public struct SettingsError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
+    /// The spool the variables name (or the default), when the problem lies in another
+    /// setting: the alarm about it can still be kept in `SPOOL/alarms.log`.
+    public var spool: String?
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+
+    /// The same problem, wherever it was found.
+    public static func == (left: SettingsError, right: SettingsError) -> Bool { left.message == right.message }
 }
 
 extension String {

@@ -42,6 +42,13 @@ public enum DetachedQueueRunner {
         return error
     }
 
+    /// Says that no runner could be started for `followUp` (`wake`'s error): the delivery is
+    /// stored and `pixelhook retry` runs it, but until then nothing does.
+    public static func alarmNotStarted(_ followUp: Receiver.FollowUp, error: Int32) {
+        AlarmLog.raise("pixelhook: cannot start a runner for \(followUp.key.id): \(String(cString: strerror(error))); stored, `pixelhook retry` runs it",
+                       spoolRoot: followUp.settings.spool)
+    }
+
     /// The option `run-queue` takes the slot's index with; the slot itself is fd 3.
     public static let slotOption = "--slot"
     public static let inheritedSlotDescriptor: Int32 = 3

@@ -48,10 +48,9 @@ struct HandlerRun {
         do {
             slots = try HandlerSlots.user(count: settings.maxHandlers)
         } catch {
-            // Said loudly: on stderr (`handle`, `retry`), in the result (a detached runner's
-            // stderr is /dev/null) and by `check`.
-            let alarm = "pixelhook: \(error)\n"
-            _ = alarm.withCString { write(2, $0, strlen($0)) }
+            // Said loudly: on stderr (`handle`, `retry`), in `SPOOL/alarms.log` and the result
+            // (a detached runner's stderr is /dev/null), and by `check`.
+            AlarmLog.raise("pixelhook: \(error)", spoolRoot: spool.root)
             return result(.failed, handler: handler, detail: error.description)
         }
         let slot = try slots.acquire()

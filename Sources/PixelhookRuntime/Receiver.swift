@@ -24,7 +24,8 @@ public struct Receiver: Sendable {
         public let response: HTTPResponse
         public let followUp: FollowUp?
         /// Set when the operator must hear about it (configuration errors): gateways print it
-        /// to stderr, which web servers keep in their error log.
+        /// to stderr, which web servers keep in their error log; the receiver has already
+        /// appended it to `SPOOL/alarms.log` (`AlarmLog`).
         public let alarm: String?
     }
 
@@ -36,6 +37,7 @@ public struct Receiver: Sendable {
         // nil: no request log (settings invalid, or a spool that is not ours: nothing is written into it).
         var spool = (try? settings.get()).map { Spool(root: $0.spool) }
         var envelope: Envelope?
+        let settingsSpool: String? = if case .failure(let error) = settings { error.spool } else { nil }
 
         /// `detail`: what the operator needs and no HTTP client may see (paths, users, OS
         /// errors); it goes to the request log and the alarm, never into the response.
@@ -49,6 +51,9 @@ public struct Receiver: Sendable {
             }
             let alarm = response.status == 500 || response.status == 503
                 ? "pixelhook: \(response.status) \(logged)" : nil
+            // Kept in the spool too, whatever the gateway does with stderr; never in a
+            // refused one (`spool` is nil then), and found for invalid settings too.
+            if let alarm, let root = spool?.root ?? settingsSpool { AlarmLog(spool: Spool(root: root)).append(alarm) }
             return Reception(response: response, followUp: followUp, alarm: alarm)
         }
         func refuse(_ error: ReceiveError, detail: String? = nil) -> Reception {

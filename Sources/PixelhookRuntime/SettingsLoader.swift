@@ -17,10 +17,19 @@ public enum SettingsLoader {
     public static func load(
         environment: [String: String], overrides: [String: String] = [:], source: ConfigSource
     ) -> Result<Settings, SettingsError> {
+        let merged: [String: String]
         do throws(SettingsError) {
-            return .success(try Settings.parse(variables(environment: environment, overrides: overrides, source: source)))
+            merged = try variables(environment: environment, overrides: overrides, source: source)
         } catch {
             return .failure(error)
+        }
+        do throws(SettingsError) {
+            return .success(try Settings.parse(merged))
+        } catch {
+            // The spool alone, read by the same rules: where the alarm about the rest is kept.
+            var located = error
+            located.spool = try? Settings.parse([Settings.Key.spool: merged[Settings.Key.spool] ?? ""]).spool
+            return .failure(located)
         }
     }
 

@@ -34,7 +34,9 @@ public struct SetupCheck {
         }
         if let config {
             report.findings.append(config.description)
-            if let path = config.path, settings.token != nil, ConfigFileOwnership.isWorldReadable(path) {
+            // The file's own token: one from the environment is not in the file others read.
+            if let path = config.path, settings.token != nil, ConfigFileOwnership.isWorldReadable(path),
+               (try? SettingsLoader.variables(environment: [:], source: config))?[Settings.Key.token].map({ !$0.isEmpty }) == true {
                 report.problems.append("config file \(path) holds \(Settings.Key.token) and every user can read it: chmod o-r \(path)")
             }
         }
@@ -47,18 +49,20 @@ public struct SetupCheck {
             let hint = HandlerFileCheck.suggestion(for: event).map { " (did you mean \($0)?)" } ?? ""
             report.problems.append("\(Settings.Key.events) names \(event), not an event pixelhook knows\(hint)")
         }
+        checkTokenSet(settings, into: &report)
         checkTokenInURL(settings.token, into: &report)
-        checkSpool(settings.spool, into: &report)
+        if checkSpool(settings.spool, into: &report) { checkRecentRefusals(settings, into: &report) }
         checkHandlers(settings.handlers, into: &report)
         if let slots = HandlerSlots.userDirectoryProblem() { report.problems.append(slots) }
         return report
     }
 
-    private func checkSpool(_ root: String, into report: inout Report) {
+    /// Returns true when the spool exists and is ours to read.
+    private func checkSpool(_ root: String, into report: inout Report) -> Bool {
         guard let info = DirectoryListing.status(root) else {
             guard errno == ENOENT else {
                 report.problems.append("spool \(root) cannot be read: \(Errno(rawValue: errno))")
-                return
+                return false
             }
             // Created on first use: the nearest existing parent must let us.
             var parent = root
@@ -71,22 +75,24 @@ public struct SetupCheck {
             } else {
                 report.problems.append("spool \(root) does not exist and cannot be created: \(existing) is not writable by this user (\(Errno(rawValue: errno)))")
             }
-            return
+            return false
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
             report.problems.append("spool \(root) is not a directory")
-            return
+            return false
         }
+        let owned = checkSpoolOwner(root, info: info, into: &report)
         let spool = Spool(root: root)
         for directory in [root, spool.deliveries, spool.runners] where Syscalls.exists(directory) {
             if access(directory, W_OK | X_OK) != 0 {
                 report.problems.append("spool \(directory) is not writable by this user: \(Errno(rawValue: errno))")
-                return
+                return false
             }
         }
         let problemsBefore = report.problems.count
         checkSpoolTrust(spool, into: &report)
         if report.problems.count == problemsBefore { report.findings.append("spool \(root) writable") }
+        return owned
     }
 
     private func checkHandlers(_ directory: String, into report: inout Report) {
@@ -105,6 +111,7 @@ public struct SetupCheck {
         let files = names.map { HandlerFileCheck.File(lookingAt: "\(directory)/\($0)", name: $0) }
         let problems = HandlerFileCheck.problems(files, directory: directory)
         report.problems += problems
+        checkLineEndings(directory, names: names, into: &report)
         checkHandlerTrust(directory, names: names, into: &report)
         let handlers = files.filter { HandlerFileCheck.handlerNames.contains($0.name) }.map(\.name)
         report.findings.append(handlers.isEmpty

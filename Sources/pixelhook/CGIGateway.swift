@@ -34,8 +34,8 @@ enum CGIGateway {
         StandardOutput.detachStdio()
         if let followUp = reception.followUp {
             let error = DetachedQueueRunner.wake(followUp)
-            // stderr is gone; the delivery is stored and `pixelhook retry` will run it.
-            _ = error
+            // stderr is gone: the alarm log only. The delivery is stored and `retry` runs it.
+            if error != 0 { DetachedQueueRunner.alarmNotStarted(followUp, error: error) }
         }
         return sent ? 0 : 1
     }

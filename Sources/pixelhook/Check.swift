@@ -17,8 +17,13 @@ struct Check: ParsableCommand {
             change: a spool, or anything in it, not owned by this user or writable by group or \
             others (deliveries are refused or skipped), and handlers or their directory owned by \
             someone other than this user or root, or writable by group or others; and a token \
-            a URL would change (& # % space), with its percent-encoded form. Other files, such \
-            as handlers.env, are left alone. Nothing is changed.
+            a URL would change (& # % space), with its percent-encoded form. \
+            It also warns when PIXELHOOK_TOKEN is not set; when a handler or handlers.env has \
+            CRLF (Windows) line endings; when it runs as another user than the spool's owner; \
+            and when the request log shows deliveries refused or ignored in the last 24 hours, \
+            counted per reason, with the configured projectId an unknown one most likely meant \
+            (read from the log's end, never more than its last 64 MiB; `pixelhook log \
+            --refused` lists them). Other files are left alone. Nothing is changed.
 
             Run it as the user the web server runs pixelhook as (sudo -u www-data pixelhook \
             check): that is whose permissions matter. Started by root on a spool another user \

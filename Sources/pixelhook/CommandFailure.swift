@@ -5,6 +5,8 @@ struct CommandFailure: Error, CustomStringConvertible {
     enum Status: Int32 {
         /// Anything else that went wrong (nothing to replay, a handler failed).
         case failed = 1
+        /// EX_DATAERR: names something the spool does not hold (`show` of an unknown delivery).
+        case unknown = 65
         /// EX_IOERR: the spool could not be read or written.
         case storage = 74
         /// EX_NOPERM: started by root on another user's spool and cannot become that user.

@@ -32,7 +32,10 @@ struct FastCGIGateway: @unchecked Sendable {
         // A connection the web server keeps must be at the next request's first record.
         if request.keepConnection != 0, !stdin.skipToEnd() || stdin.readPastEnd { request.keepConnection = 0 }
         FCGX_Finish_r(&request)
-        if let followUp = reception.followUp { _ = DetachedQueueRunner.wake(followUp) }
+        if let followUp = reception.followUp {
+            let error = DetachedQueueRunner.wake(followUp)
+            if error != 0 { DetachedQueueRunner.alarmNotStarted(followUp, error: error) }
+        }
     }
 
     /// The settings for a request with these `PIXELHOOK_*` parameters: with them, without

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelhookRuntime
 import Synchronization
 
 /// `pixelhook fastcgi` as a small parent over the process that serves: a responder that dies
@@ -120,5 +121,11 @@ enum FastCGISupervisor {
     private static func alarm(_ text: String) {
         var line = Array("pixelhook fastcgi: ALARM: \(text)\n".utf8)
         _ = write(2, &line, line.count)
+        // And in the spool the responder's settings name, for whoever does not read our stderr.
+        let spool: String? = switch SettingsLoader.load(environment: ProcessEnvironment.current()) {
+        case .success(let settings): settings.spool
+        case .failure(let error): error.spool
+        }
+        if let spool { AlarmLog(spool: Spool(root: spool)).append("fastcgi: \(text)") }
     }
 }

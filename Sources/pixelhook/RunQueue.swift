@@ -48,7 +48,10 @@ struct RunQueue: ParsableCommand {
         let settings: Settings
         switch SettingsLoader.load(environment: ProcessEnvironment.current()) {
         case .success(let valid): settings = valid
-        case .failure(let error): return error.message
+        case .failure(let error):
+            // A detached runner's stderr is /dev/null: the spool's alarm log is where it is seen.
+            if let root = error.spool { AlarmLog(spool: Spool(root: root)).append("runner: settings invalid: \(error.message)") }
+            return error.message
         }
         if let delivery {
             guard let key = DetachedQueueRunner.key(fromID: delivery) else { return "not a delivery id: \(delivery)" }
@@ -58,6 +61,7 @@ struct RunQueue: ParsableCommand {
         do {
             try DetachedQueueRunner.runPending(settings: settings, inherited: inherited)
         } catch {
+            AlarmLog(spool: Spool(root: settings.spool)).append("runner: \(error.description)")
             return error.description
         }
         return nil

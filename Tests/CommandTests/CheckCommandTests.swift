@@ -8,6 +8,7 @@ import Glibc
 @Suite struct CheckCommandTests {
     static func goodFixture() throws -> CommandFixture {
         let fixture = try CommandFixture()
+        fixture.settings["PIXELHOOK_TOKEN"] = "s3cret"  // none is a problem of its own (`CheckWarningsTests`)
         try fixture.handler("build.approved", "exit 0")
         try fixture.handler("default", "exit 0")
         try "SLACK_WEBHOOK=x\n".write(toFile: fixture.handlers + "/handlers.env", atomically: true, encoding: .utf8)
@@ -85,6 +86,7 @@ import Glibc
         let fixture = try Self.goodFixture()
         let config = fixture.directory + "/pixelhook.conf"
         try "PIXELHOOK_PROJECT_IDS=a,b\n".write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o600)  // the token (from the environment here) must not be readable by all
         fixture.settings["PIXELHOOK_PROJECT_IDS"] = nil
         let checked = try fixture.run(["check", "--config", config])
         #expect(checked.status == 0, "\(checked)")

@@ -29,12 +29,12 @@ import Glibc
         try user.write(Self.userFile, Self.settings(user))
         try user.write("handlers/default", "#!/bin/sh\n", mode: 0o755)
 
-        let checked = try fixture.run(["check"], launcher: user.launcher)
+        let checked = try fixture.run(["check"], environment: ["PIXELHOOK_TOKEN": "s3cret"], launcher: user.launcher)
         #expect(checked.status == 0, "\(checked)")
         #expect(checked.stdout.hasPrefix("ok: config file \(user.home)/\(Self.userFile); 1 project; spool \(user.home)/spool "), "\(checked)")
 
         // The environment still wins over the file.
-        let overridden = try fixture.run(["check"], environment: ["PIXELHOOK_PROJECT_IDS": "a,b"], launcher: user.launcher)
+        let overridden = try fixture.run(["check"], environment: ["PIXELHOOK_PROJECT_IDS": "a,b", "PIXELHOOK_TOKEN": "s3cret"], launcher: user.launcher)
         #expect(overridden.stdout.contains("; 2 projects;"), "\(overridden)")
 
         // Commands see the same settings: here the spool the file names, which is not there yet.
@@ -85,10 +85,10 @@ import Glibc
         try Self.settings(user, extra: "PIXELHOOK_PROJECT_IDS=x,y,z\n").write(toFile: system, atomically: false, encoding: .utf8)
         chmod(system, 0o644)
 
-        let checked = try fixture.run(["check"], launcher: user.launcher)
+        let checked = try fixture.run(["check"], environment: ["PIXELHOOK_TOKEN": "s3cret"], launcher: user.launcher)
         #expect(checked.stdout.hasPrefix("ok: config file \(system); 3 projects;"), "\(checked)")
         // The user's own file comes first.
         try user.write(Self.userFile, Self.settings(user))
-        #expect(try fixture.run(["check"], launcher: user.launcher).stdout.contains("config file \(user.home)/\(Self.userFile); 1 project;"))
+        #expect(try fixture.run(["check"], environment: ["PIXELHOOK_TOKEN": "s3cret"], launcher: user.launcher).stdout.contains("config file \(user.home)/\(Self.userFile); 1 project;"))
     }
 }

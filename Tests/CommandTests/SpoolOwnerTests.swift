@@ -48,7 +48,7 @@ import Glibc
     @Test func checkChecksAsTheSpoolsOwner() throws {
         try #require(getuid() == 0, "run as root")
         let fixture = try Self.webServersSpool()
-        let checked = try fixture.run(["check"])
+        let checked = try fixture.run(["check"], environment: ["PIXELHOOK_TOKEN": "s3cret"])
         #expect(checked.status == 0, "\(checked)")
         #expect(checked.stdout.hasSuffix("; checked as www-data, the spool's owner\n"), "\(checked)")
     }

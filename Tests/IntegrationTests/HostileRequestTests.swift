@@ -356,7 +356,7 @@ struct HostileRequestTests {
         ], "\(server.runs)")
         let after = try server.waitForHandlers(count: 2)
         #expect(after.values.allSatisfy { $0["state"] == "done" }, "\(after)")
-        #expect(try server.runPixelhook(["check"]).status == 0)
+        #expect(try server.runPixelhook(["check"], settings: ["PIXELHOOK_TOKEN": "s3cret"]).status == 0)
         server.expectNoCrash([approved, uploaded], responder: server.servingResponderPID())
     }
 }
