@@ -81,7 +81,7 @@ public struct HandlerResult: Sendable, Equatable {
 
     private var stateSummary: String {
         switch state {
-        case .gaveUp: return "gave up after \(attempts) attempts" + (detail.map { " (\($0))" } ?? "")
+        case .gaveUp: return "gave up after \(attempts) attempt\(attempts == 1 ? "" : "s")" + (detail.map { " (\($0))" } ?? "")
         case .done: return "done"
         case .retry: return "retry (exit 75)"
         case .timeout: return detail.map { "timeout (\($0))" } ?? "timeout"
