@@ -30,9 +30,14 @@ import Glibc
         return stat[stat.index(close, offsetBy: 2)] == "Z"
     }
 
-    /// Rewrites the start time in the runner's `EVENT.running` (its fifth field).
+    /// Rewrites the start time in the runner's `EVENT.running` (its fifth field). Without one
+    /// the test goes on, to show what `retry` then does.
     func markStarted(_ fixture: CommandFixture, at milliseconds: Int) throws {
-        var fields = try #require(fixture.read(Self.running)).split(separator: " ").map(String.init)
+        guard let text = fixture.read(Self.running) else {
+            Issue.record("the runner left no \(Self.running)")
+            return
+        }
+        var fields = text.split(separator: " ").map(String.init)
         try #require(fields.count == 6, "\(fields)")
         fields[4] = String(milliseconds)
         try fields.joined(separator: " ").write(toFile: fixture.directory + "/" + Self.running, atomically: true, encoding: .utf8)
