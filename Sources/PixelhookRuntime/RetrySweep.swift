@@ -95,8 +95,11 @@ public struct RetrySweep {
             var runs = try queue.drain(selection, wait: false) { report(.ran($0)) }
             if runs == nil {
                 let orphans = overdueOrphans(of: queue, now: now)
-                for orphan in orphans where orphan.stop(lockPath: BuildLock.path(in: queue.directory)) {
-                    report(.stoppedOrphan(orphan.delivery, runningSeconds: (now - orphan.marker.startedAt) / 1000, dryRun: false))
+                for orphan in orphans {
+                    let stopped = orphan.stop(lockPath: BuildLock.path(in: queue.directory))
+                    if stopped {
+                        report(.stoppedOrphan(orphan.delivery, runningSeconds: (now - orphan.marker.startedAt) / 1000, dryRun: false))
+                    }
                 }
                 if !orphans.isEmpty { runs = try queue.drain(selection, wait: false) { report(.ran($0)) } }
             }
