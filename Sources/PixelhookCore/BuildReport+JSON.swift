@@ -39,5 +39,6 @@ extension BuildReport.Stage {
             .string("detail", result?.detail)
             .string("startedAt", result?.startedAt)
             .int("durationMs", result?.durationMs)
+            .int("attempts", result?.attempts)
     }
 }

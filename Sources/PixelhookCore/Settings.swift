@@ -13,6 +13,8 @@ public struct Settings: Sendable, Equatable {
     public var maxBody = 65536
     public var handlerTimeoutSeconds = 600
     public var maxHandlers = 4
+    /// Attempts, the first run counted, before `retry` gives a delivery up; 0: never.
+    public var retryLimit = 10
     /// `pixelhook builds` calls a build stalled after this long without an event.
     public var stalledAfterSeconds = 3600
 
@@ -27,11 +29,13 @@ public struct Settings: Sendable, Equatable {
         public static let maxBody = "PIXELHOOK_MAX_BODY"
         public static let handlerTimeout = "PIXELHOOK_HANDLER_TIMEOUT"
         public static let maxHandlers = "PIXELHOOK_MAX_HANDLERS"
+        public static let retryLimit = "PIXELHOOK_RETRY_LIMIT"
         public static let stalledAfter = "PIXELHOOK_STALLED_AFTER"
         public static let config = "PIXELHOOK_CONFIG"
 
         public static let all: Set<String> = [
-            spool, handlers, projectIDs, token, events, maxBody, handlerTimeout, maxHandlers, stalledAfter, config,
+            spool, handlers, projectIDs, token, events, maxBody, handlerTimeout, maxHandlers, retryLimit, stalledAfter,
+            config,
         ]
     }
 
@@ -54,6 +58,7 @@ public struct Settings: Sendable, Equatable {
         settings.handlerTimeoutSeconds = try integer(
             variables, Key.handlerTimeout, default: settings.handlerTimeoutSeconds, range: 1...86_400)
         settings.maxHandlers = try integer(variables, Key.maxHandlers, default: settings.maxHandlers, range: 1...256)
+        settings.retryLimit = try integer(variables, Key.retryLimit, default: settings.retryLimit, range: 0...1000)
         if let text = nonEmpty(variables[Key.stalledAfter]) {
             guard let seconds = DurationText.seconds(text) else {
                 throw SettingsError("\(Key.stalledAfter) must be \(DurationText.expected), got \(text)")
@@ -82,6 +87,7 @@ public struct Settings: Sendable, Equatable {
             Key.maxBody: String(maxBody),
             Key.handlerTimeout: String(handlerTimeoutSeconds),
             Key.maxHandlers: String(maxHandlers),
+            Key.retryLimit: String(retryLimit),
             Key.stalledAfter: "\(stalledAfterSeconds)s",
         ]
         if let projectIDs { out[Key.projectIDs] = projectIDs.sorted().joined(separator: ",") }

@@ -39,8 +39,10 @@ public struct BuildQueue {
 
     /// Which deliveries of the build to run.
     public enum Selection: Sendable, Equatable {
-        /// Those with no result yet, and those whose result is in `rerunning`.
-        case pending(rerunning: Set<HandlerResult.State> = [])
+        /// Those with no result yet, and those whose result is in `rerunning`; with `dueBy`
+        /// (now, in milliseconds since the epoch), only once their back-off has passed
+        /// (`RetryBackoff`).
+        case pending(rerunning: Set<HandlerResult.State> = [], dueBy: Int? = nil)
         /// These payload names (`EVENT.json`), whatever their result.
         case named(Set<String>)
     }
@@ -64,7 +66,7 @@ public struct BuildQueue {
     /// delivery once, in arrival order, replacing its result; `each` sees every run as it ends.
     ///
     /// The build is listed in `SPOOL/unfinished/` before its first handler runs, and taken off
-    /// only when every delivery in `.arrivals` is done (`BuildCursor` at its end), still under
+    /// only when every delivery in `.arrivals` is done or given up (`BuildCursor` at its end), still under
     /// the lock: a runner killed at any point leaves the build listed for `retry`.
     @discardableResult
     public func drain(
@@ -88,9 +90,17 @@ public struct BuildQueue {
         func run(_ delivery: StoredDelivery) throws(StorageError) -> HandlerResult {
             if !listedUnfinished { listedUnfinished = PendingBuilds.unfinished(spool: spool).mark(build) }
             let previous = delivery.result()
+            // A marker left by a runner that died mid-run: that run was an attempt too.
+            let unrecorded = RunningMarker.read(delivery.runningPath)?.attempt ?? 0
+            let attempt = max(previous?.attempts ?? 0, unrecorded) + 1
             unlink(delivery.outputPath)  // output beside a result is always that run's own
-            let result = try HandlerRun(spool: spool, settings: settings, delivery: delivery, buildLock: descriptor).run()
+            let result = try HandlerRun(spool: spool, settings: settings, delivery: delivery, buildLock: descriptor,
+                                        attemptNumber: attempt).run()
+                .counted(asAttempt: attempt, limit: settings.retryLimit)
             try delivery.record(result)
+            // `replay` made a settled delivery, which the cursor may have passed, unsettled:
+            // read the build from its start again, so that it stays listed for `retry`.
+            if previous?.state.isSettled == true, !result.state.isSettled { cursor.write(0) }
             let run = Run(delivery: delivery, previous: previous, result: result)
             runs.append(run)
             each(run)
@@ -134,10 +144,10 @@ public struct BuildQueue {
                     continue
                 }
                 if delivery.hasResult {
-                    if !blocked, delivery.result()?.state != .done { blocked = true }
+                    if !blocked, delivery.result()?.state.isSettled != true { blocked = true }
                     continue
                 }
-                if try run(delivery).state != .done { blocked = true }
+                if try !run(delivery).state.isSettled { blocked = true }
             }
         }
     }
@@ -173,8 +183,8 @@ public struct BuildQueue {
         _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 
-    /// Moves the cursor past every done delivery after it; true when it reached the end of
-    /// `.arrivals`: every delivery of the build is done.
+    /// Moves the cursor past every settled delivery after it (done, or given up); true when it
+    /// reached the end of `.arrivals`: nothing of the build is left for `retry`.
     private func advance(_ cursor: BuildCursor) -> Bool {
         var position = cursor.read()
         let start = position
@@ -182,7 +192,7 @@ public struct BuildQueue {
         for (stem, end) in ArrivalsReader(path: Spool.arrivalsPath(in: directory)).lines(from: position) {
             if seen.insert(stem).inserted {
                 let delivery = StoredDelivery(directory: directory, name: stem + ".json")
-                guard delivery.result()?.state == .done else { break }
+                guard delivery.result()?.state.isSettled == true else { break }
             }
             position = end
         }
@@ -207,11 +217,12 @@ public struct BuildQueue {
             switch selection {
             case .named(let names):
                 return names.contains(delivery.name)
-            case .pending(let rerunning):
+            case .pending(let rerunning, let now):
                 guard delivery.hasResult else { return true }
                 guard !rerunning.isEmpty else { return false }
                 // An unreadable result is no proof the handler succeeded: rerun it.
-                return delivery.result().map { rerunning.contains($0.state) } ?? true
+                guard let result = delivery.result() else { return true }
+                return rerunning.contains(result.state) && (now.map { RetryBackoff.isDue(result, now: $0) } ?? true)
             }
         }
         return (picked, listing.unlisted)

@@ -35,6 +35,10 @@ public struct HandlerProcess {
     /// them go (`stopLeftovers`).
     public var inheritedLocks: [Int32] = []
 
+    /// Called with the handler's pid once it runs, before its output is read (the runner
+    /// notes it in `EVENT.running`).
+    var started: (pid_t) -> Void = { _ in }
+
     public init(executable: String, arguments: [String] = [], payloadPath: String, environment: [String: String],
                 workingDirectory: String, timeoutSeconds: Double, inheritedLocks: [Int32] = []) {
         self.inheritedLocks = inheritedLocks
@@ -86,6 +90,7 @@ public struct HandlerProcess {
         }
         close(pipeEnds[1])
         guard spawnError == 0 else { throw StorageError("run", executable, Errno(rawValue: spawnError)) }
+        started(pid)
         return supervise(pid: pid, reader: reader)
     }
 

@@ -17,6 +17,8 @@ struct HandlerRun {
     let delivery: StoredDelivery
     /// The build's lock, held by the handler too (see `HandlerProcess.inheritedLocks`).
     var buildLock: Int32?
+    /// Which attempt of the delivery this run is, noted in `EVENT.running`.
+    var attemptNumber = 1
 
     func run() throws(StorageError) -> HandlerResult {
         let startedAt = Clock.iso8601()
@@ -54,18 +56,27 @@ struct HandlerRun {
             return result(.failed, handler: handler, detail: error.description)
         }
         let slot = try slots.acquire()
-        let process = HandlerProcess(
+        var process = HandlerProcess(
             executable: handler, payloadPath: delivery.payloadPath,
             environment: HandlerRun.environment(for: envelope, delivery: delivery),
             workingDirectory: settings.handlers, timeoutSeconds: Double(settings.handlerTimeoutSeconds),
             inheritedLocks: (buildLock.map { [$0] } ?? []) + [slot.descriptor])
+        let runner = ProcessIdentity.of(getpid())
+        process.started = { [delivery, attemptNumber] pid in
+            // Read by `retry` only if this process dies before the handler's group does.
+            guard let runner, let leader = ProcessIdentity.of(pid) else { return }
+            RunningMarker(runner: runner, handler: leader, startedAt: Clock.milliseconds(), attempt: attemptNumber)
+                .write(delivery.runningPath)
+        }
         let outcome: HandlerProcess.Outcome
         do {
             outcome = try process.run()
         } catch {
+            unlink(delivery.runningPath)
             slot.release()
             return result(.failed, handler: handler, detail: error.description)
         }
+        unlink(delivery.runningPath)
         slot.release()
         try? keepOutput(outcome.output)
 

@@ -18,6 +18,11 @@ import SystemPackage
 /// Safe to start from cron every minute: the whole sweep holds `SPOOL/retry.lock`, so a second
 /// sweep started meanwhile ends at once; each build is taken with a non-blocking lock, so a
 /// build whose handlers are running is left for the next sweep. No delivery runs twice at once.
+///
+/// A failed delivery runs again only after its back-off (`RetryBackoff`), and is given up
+/// (`gave up`) at its `PIXELHOOK_RETRY_LIMIT`th attempt. A build held by the group of a handler
+/// whose runner died is freed once `PIXELHOOK_HANDLER_TIMEOUT` has passed since the handler
+/// started (`OrphanedHandler`).
 public struct RetrySweep {
     public let settings: Settings
 
@@ -37,6 +42,13 @@ public struct RetrySweep {
         /// Its handlers are running now: left for the next sweep (only said when it holds
         /// something to retry).
         case busy(BuildID)
+        /// `dryRun` only: failed, but its back-off has `dueInSeconds` to go.
+        case notDue(StoredDelivery, current: HandlerResult, dueInSeconds: Int)
+        /// `dryRun` only: given up; `retry` runs it no more.
+        case gaveUp(StoredDelivery, current: HandlerResult)
+        /// The group of a handler whose runner died, stopped (`dryRun`: would be) after the
+        /// timeout; the delivery then runs again.
+        case stoppedOrphan(StoredDelivery, runningSeconds: Int, dryRun: Bool)
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -57,7 +69,8 @@ public struct RetrySweep {
             return .anotherSweepRunning
         }
 
-        let selection = BuildQueue.Selection.pending(rerunning: RetrySweep.rerunnable)
+        let now = Clock.milliseconds()
+        let selection = BuildQueue.Selection.pending(rerunning: RetrySweep.rerunnable, dueBy: now)
         let unfinished = PendingBuilds.unfinished(spool: spool)
         let bootID = RetrySweep.bootID()
         let listsComplete = bootID != nil && RetrySweep.completeMark(in: unfinished) == bootID
@@ -69,13 +82,27 @@ public struct RetrySweep {
             let queue = BuildQueue(settings: settings, build: build)
             if dryRun {
                 if queue.isBusy {
-                    if try queue.candidates(selection).contains(where: \.hasResult) { report(.busy(build)) }
+                    let orphans = overdueOrphans(of: queue, now: now)
+                    for orphan in orphans {
+                        report(.stoppedOrphan(orphan.delivery, runningSeconds: (now - orphan.marker.startedAt) / 1000, dryRun: true))
+                    }
+                    if orphans.isEmpty, try queue.candidates(selection).contains(where: \.hasResult) { report(.busy(build)) }
                     continue
                 }
-                for delivery in try queue.candidates(selection) { report(.wouldRun(delivery, current: delivery.result())) }
+                try reportPlan(of: queue, now: now, report: report)
                 continue
             }
-            let runs = try queue.drain(selection, wait: false) { report(.ran($0)) }
+            var runs = try queue.drain(selection, wait: false) { report(.ran($0)) }
+            if runs == nil {
+                let orphans = overdueOrphans(of: queue, now: now)
+                for orphan in orphans {
+                    let stopped = orphan.stop(lockPath: BuildLock.path(in: queue.directory))
+                    if stopped {
+                        report(.stoppedOrphan(orphan.delivery, runningSeconds: (now - orphan.marker.startedAt) / 1000, dryRun: false))
+                    }
+                }
+                if !orphans.isEmpty { runs = try queue.drain(selection, wait: false) { report(.ran($0)) } }
+            }
             if let runs {
                 ran += runs.count
             } else {
@@ -90,6 +117,32 @@ public struct RetrySweep {
             RetrySweep.writeCompleteMark(bootID, in: unfinished)
         }
         return .finished(ran: ran)
+    }
+
+    /// The groups of handlers whose runner died that hold `queue`'s build past the timeout.
+    private func overdueOrphans(of queue: BuildQueue, now: Int) -> [OrphanedHandler] {
+        OrphanedHandler.find(in: queue.directory).filter {
+            $0.isOverdue(timeoutSeconds: settings.handlerTimeoutSeconds, now: now)
+        }
+    }
+
+    /// `--dry-run` on a free build: what would run now, what waits for its back-off, what
+    /// was given up.
+    private func reportPlan(of queue: BuildQueue, now: Int, report: (Step) -> Void) throws(StorageError) {
+        let listed = BuildQueue.Selection.pending(rerunning: RetrySweep.rerunnable.union([.gaveUp]))
+        for delivery in try queue.candidates(listed) {
+            guard let current = delivery.result() else {
+                report(.wouldRun(delivery, current: nil))
+                continue
+            }
+            if current.state == .gaveUp {
+                report(.gaveUp(delivery, current: current))
+            } else if let due = RetryBackoff.dueAt(current), due > now {
+                report(.notDue(delivery, current: current, dueInSeconds: (due - now + 999) / 1000))
+            } else {
+                report(.wouldRun(delivery, current: current))
+            }
+        }
     }
 
     static let completeName = ".complete"

@@ -91,7 +91,7 @@ public struct SpoolCollector {
                 guard isOld(name) else { kept += 1; continue }
                 let stem = String(name.dropLast(".json".count))
                 if try remove(name) { summary.deliveries += 1 }
-                for companion in ["\(stem).result", "\(stem).output", "\(stem).result.tmp"] { _ = try remove(companion) }
+                for companion in ["\(stem).result", "\(stem).output", "\(stem).result.tmp", "\(stem).running"] { _ = try remove(companion) }
                 continue
             }
             let stem = companionStem(of: name)
@@ -106,9 +106,9 @@ public struct SpoolCollector {
         return kept == 0
     }
 
-    /// `EVENT` for `EVENT.result`, `EVENT.output` and `EVENT.result.tmp`; nil for other names.
+    /// `EVENT` for `EVENT.result`, `EVENT.output`, `EVENT.result.tmp` and `EVENT.running`; nil for other names.
     private func companionStem(of name: String) -> String? {
-        for suffix in [".result.tmp", ".result", ".output"] where name.hasSuffix(suffix) && !name.hasPrefix(".") {
+        for suffix in [".result.tmp", ".result", ".output", ".running"] where name.hasSuffix(suffix) && !name.hasPrefix(".") {
             return String(name.dropLast(suffix.count))
         }
         return nil

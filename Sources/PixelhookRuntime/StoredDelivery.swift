@@ -20,6 +20,9 @@ public struct StoredDelivery: Sendable, Equatable {
     public var payloadPath: String { "\(directory)/\(name)" }
     public var resultPath: String { "\(directory)/\(stem).result" }
     public var outputPath: String { "\(directory)/\(stem).output" }
+    /// Who is running the handler now (`RunningMarker`); there only while a run is under way,
+    /// or after its runner died.
+    public var runningPath: String { "\(directory)/\(stem).running" }
 
     /// `PROJECT/BUILD/EVENT`, the same as `DeliveryKey.id`.
     public var id: String {

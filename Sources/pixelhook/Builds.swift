@@ -14,8 +14,10 @@ struct Builds: ParsableCommand {
             or test deliveries for the dashboard's Test button. Then one line per event: when \
             the sender says it happened (sent), when pixelhook stored it (received), the time \
             since the previous stage (after), and its handler: done, failed (exit N), timeout, \
-            retry (exit 75), or pending (no result yet: queued, running, or its runner died; \
-            `pixelhook retry` runs those).
+            retry (exit 75), gave up after N attempts (PIXELHOOK_RETRY_LIMIT reached: retry \
+            runs it no more, replay does; "gave_up" in --json), or pending (no result yet: \
+            queued, running, or its runner died; `pixelhook retry` runs those). A later \
+            attempt says which: failed (exit 3), attempt 2.
 
             --json prints one JSON document instead, {"builds":[...]}, whose fields are listed \
             in docs/commands.md ("builds"); fields may be added, never renamed.

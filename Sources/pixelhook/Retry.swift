@@ -18,6 +18,15 @@ struct Retry: ParsableCommand {
             Within a build they run one at a time, in arrival order, under the build's lock; \
             a build whose handlers are running now is left for the next retry.
 
+            Back-off: a delivery runs again 1 min after its first attempt ended, then 2, 4, \
+            8, 16, 32 min after the next ones, then every hour. After PIXELHOOK_RETRY_LIMIT \
+            attempts in all, the first run counted (default 10, 0 = never give up), its state \
+            becomes "gave up" and retry runs it no more; `pixelhook replay` still does. A \
+            handler whose runner was killed while its process group lives on keeps its build \
+            locked: once PIXELHOOK_HANDLER_TIMEOUT has passed since it started, retry stops \
+            that group (TERM, then KILL) and runs the delivery again. --dry-run says when \
+            each waiting delivery is due and which were given up.
+
             Safe from cron every minute (* * * * * pixelhook retry): two retries never run \
             at once; the second says "another retry is running" and exits 0. Prints one line \
             per delivery run, `PROJECT/BUILD/EVENT: NEW STATE (was OLD STATE)`; when there is \
@@ -65,6 +74,14 @@ struct Retry: ParsableCommand {
             return "would run \(delivery.id) (now \(current?.summary ?? "never finished"))"
         case .busy(let build):
             return "skipped \(build): its handlers are running now; the next retry will see it"
+        case .notDue(let delivery, let current, let dueIn):
+            return "waiting \(delivery.id) (now \(current.summary)): next attempt in \(DurationText.describe(seconds: dueIn))"
+        case .gaveUp(let delivery, let current):
+            return "not running \(delivery.id) (now \(current.summary)): replay runs it"
+        case .stoppedOrphan(let delivery, let seconds, let dryRun):
+            let verb = dryRun ? "would stop" : "stopped"
+            return "\(verb) the handler of \(delivery.id): its runner died and it ran \(DurationText.describe(seconds: seconds)), "
+                + "past PIXELHOOK_HANDLER_TIMEOUT"
         }
     }
 }

@@ -33,7 +33,7 @@ import Testing
         _ = try fixture.run(["handle"], stdin: CommandFixture.payload())
         let replayed = try fixture.run(["replay", "u1"])
         #expect(replayed.status == 1)
-        #expect(replayed.stdout == "p1/u1/build.approved: failed (exit 4) (was failed (exit 4))\n")
+        #expect(replayed.stdout == "p1/u1/build.approved: failed (exit 4), attempt 2 (was failed (exit 4))\n")
     }
 
     @Test func nothingMatchingIsAOneLineError() throws {

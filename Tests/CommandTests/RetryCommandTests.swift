@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PixelhookRuntime
+import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,6 +23,7 @@ import Glibc
         let handled = try fixture.run(["handle"], stdin: CommandFixture.payload())
         #expect(handled.status == 1, "\(handled)")
         #expect(fixture.lineCount("runs") == 1)
+        try StoredAttempts.endedLongAgo(spool: fixture.spool)  // past the back-off
 
         let dryRun = try fixture.run(["retry", "--dry-run"])
         #expect(dryRun.status == 0)
@@ -50,6 +52,7 @@ import Glibc
         for event in ["build.uploaded", "build.downloading", "build.extracting"] {
             _ = try fixture.run(["handle"], stdin: CommandFixture.payload(event: event))
         }
+        try StoredAttempts.endedLongAgo(spool: fixture.spool)  // past the back-off
         #expect(fixture.lineCount("runs") == 1)
         FileManager.default.createFile(atPath: fixture.directory + "/fixed", contents: nil)
         let retried = try fixture.run(["retry"])
@@ -157,6 +160,7 @@ import Glibc
             """)
         _ = try fixture.run(["handle"], stdin: CommandFixture.payload())
         #expect(fixture.lineCount("runs") == 1)
+        try StoredAttempts.endedLongAgo(spool: fixture.spool)  // past the back-off
 
         let first = try fixture.start(["retry"])
         let second = try fixture.start(["retry"])
@@ -171,6 +175,7 @@ import Glibc
         let fixture = try CommandFixture()
         try fixture.handler("default", "exit 3")
         _ = try fixture.run(["handle"], stdin: CommandFixture.payload())
+        try StoredAttempts.endedLongAgo(spool: fixture.spool)  // due: what is skipped is said
         let lock = open(fixture.spool + "/deliveries/p1/u1/.lock", O_RDWR)
         #expect(lock >= 0)
         defer { close(lock) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -82,6 +83,7 @@ struct CrashInjectionTests {
         } while Date().timeIntervalSince(quietStart) < 30
         let quiet = String(format: "quiet after %.1f s%@", Date().timeIntervalSince(quietStart),
                            busy == (0, 0) ? "" : " (still \(busy.supervisors) supervisors, \(busy.handlers) handlers)")
+        try StoredAttempts.endedLongAgo(spool: server.spool)  // past the back-off (SPEC "Retries")
         let retry = try server.runCommand(["retry"], settings: ["PIXELHOOK_MAX_HANDLERS": String(Self.maxHandlers)])
         #expect(retry.code == 0, "pixelhook retry: \(retry)")
         let runsBeforeSecondRetry = server.lines(of: runsLog).count

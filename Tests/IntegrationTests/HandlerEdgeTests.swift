@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,6 +31,7 @@ struct HandlerEdgeTests {
         try ("#!/bin/sh\necho \"$PIXELHOOK_EVENT $PIXELHOOK_DELIVERY\" >> \(server.directory)/runs.log\n")
             .write(toFile: target, atomically: true, encoding: .utf8)
         chmod(target, 0o755)
+        try StoredAttempts.endedLongAgo(spool: server.spool)  // past the back-off (SPEC "Retries")
         let retry = try server.runPixelhook(["retry"])
         #expect(retry.status == 0, "\(retry)")
         #expect(server.runs == ["build.approved \(id)"], "\(server.runs)")
@@ -59,6 +61,7 @@ struct HandlerEdgeTests {
 
         #expect(rename(away, server.handlers) == 0)
         #expect(try server.request("GET").status == 200)
+        try StoredAttempts.endedLongAgo(spool: server.spool)  // past the back-off (SPEC "Retries")
         let retry = try server.runPixelhook(["retry"])
         #expect(retry.status == 0, "\(retry)")
         #expect(server.runs == ["build.uploaded \(id)"], "\(server.runs)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -348,6 +349,7 @@ struct HostileRequestTests {
         try FileManager.default.removeItem(atPath: directoryHandler)
         try server.writeRecorder(named: "build.approved")
         try server.writeRecorder(named: "build.uploaded")
+        try StoredAttempts.endedLongAgo(spool: server.spool)  // past the back-off (SPEC "Retries")
         let retry = try server.runPixelhook(["retry"])
         #expect(retry.status == 0, "\(retry)")
         #expect(server.runs.sorted() == [

@@ -126,7 +126,7 @@ struct BuildReportTests {
         ])
         let json = BuildReport.json([row]).description
         #expect(json.contains(#""handler":{"state":"failed","exitCode":3,"signal":null,"detail":"exit 3""#))
-        #expect(json.contains(#""handler":{"state":"pending","exitCode":null,"signal":null,"detail":null,"startedAt":null,"durationMs":null}"#))
+        #expect(json.contains(#""handler":{"state":"pending","exitCode":null,"signal":null,"detail":null,"startedAt":null,"durationMs":null,"attempts":null}"#))
         let table = BuildReport.table([row], now: Self.start)
         #expect(table.contains("failed (exit 3)"))
         #expect(table.split(separator: "\n").last?.hasSuffix("pending") == true)
@@ -164,7 +164,7 @@ struct BuildReportTests {
             "delivery":"\(Fixture.projectId)/\(Fixture.uploadId)/build.rejected","status":"pending",\
             "timestamp":"2026-03-29T14:30:00.000Z","receivedAt":"2026-03-29T14:30:00.300Z","sincePreviousMs":null,\
             "handler":{"state":"done","exitCode":0,"signal":null,"detail":null,"startedAt":"2026-03-29T14:30:01.000Z",\
-            "durationMs":5}}]}]}
+            "durationMs":5,"attempts":1}}]}]}
             """
         #expect(BuildReport.json([row]).description == expected)
         #expect(JSONScanner.isValid(Array(expected.utf8)))

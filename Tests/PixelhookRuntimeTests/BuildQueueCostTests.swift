@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PixelhookCore
+import PixelhookTestSupport
 @testable import PixelhookRuntime
 
 /// Issue #12 items 11 and 13: a runner's drain reads a build's queue from its cursor on, not
@@ -77,6 +78,7 @@ import PixelhookCore
         #expect(FileManager.default.fileExists(atPath: entry))
 
         try scratch.handler("default", "exit 0")
+        try StoredAttempts.endedLongAgo(spool: scratch.spool)  // past the back-off
         var steps = 0
         #expect(try RetrySweep(settings: settings).run { _ in steps += 1 } == .finished(ran: 2))
         #expect(steps == 2)
