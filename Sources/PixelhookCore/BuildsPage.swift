@@ -15,6 +15,15 @@ public enum BuildsPage {
     public static let outputLines = 10
     public static let outputBytes = 2048
 
+    public static let contentType = "text/html; charset=utf-8"
+    /// Defence in depth beside the escaping: the page needs no script and nothing from
+    /// elsewhere, so the browser is told to run and fetch none, and not to guess the type.
+    public static let headers: [(String, String)] = [
+        ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Cache-Control", "no-store"),
+    ]
+
     /// `rows` newest first, as `BuildReport.rows` orders them; `shownAtMost` is the limit the
     /// caller read with, named on the page so a missing older build is not a mystery.
     public static func html(_ rows: [BuildReport], now: Int, shownAtMost limit: Int) -> String {
