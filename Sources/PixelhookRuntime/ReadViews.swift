@@ -9,7 +9,13 @@ public enum ReadViews {
             let text = SpoolMetrics(spool: spool).collect().exposition
             return HTTPResponse(status: 200, body: Array(text.utf8), contentType: Metrics.contentType)
         case .builds:
-            return ReceiveError(.notFound, "the builds view is not built yet").response
+            do {
+                let page = try StatusPage.html(settings: settings)
+                return HTTPResponse(status: 200, body: Array(page.utf8), contentType: BuildsPage.contentType,
+                                    extraHeaders: BuildsPage.headers)
+            } catch {
+                return ReceiveError(.storage, error.publicReason).response
+            }
         }
     }
 }
