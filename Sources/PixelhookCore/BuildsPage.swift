@@ -65,11 +65,16 @@ public enum BuildsPage {
         return text
     }
 
-    /// The headline without the objection, which has a line of its own.
+    /// The headline without the objection, which has a line of its own, and how many handlers
+    /// ended badly (anything but done or waiting for a retry): what the operator came to find.
     static func outcomeLabel(_ row: BuildReport, now: Int) -> String {
         var plain = row
         plain.objection = nil
-        return plain.outcomeText(now: now)
+        let failed = row.stages.filter { stage in
+            stage.result.map { $0.state != .done && $0.state != .retry } ?? false
+        }.count
+        let failures = failed == 0 ? "" : failed == 1 ? ", 1 handler failed" : ", \(failed) handlers failed"
+        return plain.outcomeText(now: now) + failures
     }
 
     static func item(_ stage: BuildReport.Stage, buildRunning: Bool) -> String {

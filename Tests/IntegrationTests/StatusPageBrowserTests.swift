@@ -72,6 +72,7 @@ struct StatusPageBrowserTests {
         // The failed handler's state and its output.
         let failed = sections.first { $0.upload == "u-failed" }
         #expect(failed?.events == ["build.uploaded", "build.downloading"])
+        #expect(failed?.html.contains("<p class=\"outcome\">in progress, 1 handler failed</p>") == true)
         #expect(failed?.html.contains(
             "<li class=\"stage state-failed\"><div class=\"line\"><span class=\"event\">build.downloading</span> <span class=\"handler\">failed (exit 3)</span>") == true)
         #expect(failed?.html.contains("error: disk full") == true)

@@ -76,6 +76,7 @@ struct BuildsPageTests {
         #expect(positions == positions.sorted())
         #expect(html.contains("<li class=\"stage state-failed\"><div class=\"line\"><span class=\"event\">build.extracting</span> <span class=\"handler\">failed (exit 3)</span>"))
         #expect(html.contains("<li class=\"stage state-pending\"><div class=\"line\"><span class=\"event\">build.downloading</span>"))
+        #expect(html.contains("<p class=\"outcome\">in progress, 1 handler failed</p>"))
         #expect(html.contains("received <time>2026-03-29T14:30:00.300Z</time>"))
         #expect(html.contains("+1m"))
     }
