@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(nginx lighttpd fcgiwrap spawn-fcgi apache2 apache2-suexec-custom libfcgi-dev libssl-dev curl wrk hyperfine)
+packages=(nginx lighttpd fcgiwrap spawn-fcgi apache2 apache2-suexec-custom libfcgi-dev libssl-dev curl wrk hyperfine prometheus
+          chromium fonts-dejavu-core)  # chromium: the status page test (headless, --dump-dom, --screenshot)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -19,6 +20,11 @@ if ((${#missing[@]})); then
     [[ $(id -u) -eq 0 ]] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # The metrics tests start their own Prometheus (and promtool) on a free port: the
+    # package's service would only hold 9090 and scrape nothing.
+    if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+        $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    fi
 fi
 
 echo "== building"

@@ -35,6 +35,8 @@ public struct BuildReport: Sendable, Equatable {
         public var sincePreviousMs: Int?
         /// nil: pending (no result yet).
         public var result: HandlerResult?
+        /// The start of the handler's output as stored (see `StoredBuild.Entry.outputHead`).
+        public var outputHead: [UInt8]?
     }
 
     public var projectId: String
@@ -93,7 +95,8 @@ public struct BuildReport: Sendable, Equatable {
             stages.append(Stage(
                 event: envelope?.event ?? BuildReport.eventName(ofSegment: entry.name),
                 delivery: "\(build.id)/\(entry.name)", status: envelope?.status, timestamp: envelope?.timestamp,
-                receivedAt: entry.receivedAt, sincePreviousMs: gap, result: entry.result))
+                receivedAt: entry.receivedAt, sincePreviousMs: gap, result: entry.result,
+                outputHead: entry.outputHead))
         }
         self.stages = stages
 

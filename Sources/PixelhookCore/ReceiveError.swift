@@ -10,6 +10,8 @@ public struct ReceiveError: Error, Sendable, Equatable {
 
         public static let methodNotAllowed = Kind(code: "method_not_allowed", status: 405)
         public static let unauthorized = Kind(code: "unauthorized", status: 401)
+        /// A read view (`?view=`) that is not configured or does not exist.
+        public static let notFound = Kind(code: "not_found", status: 404)
         public static let unsupportedMediaType = Kind(code: "unsupported_media_type", status: 415)
         public static let payloadTooLarge = Kind(code: "payload_too_large", status: 413)
         public static let invalidPayload = Kind(code: "invalid_payload", status: 400)

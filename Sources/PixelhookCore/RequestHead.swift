@@ -6,18 +6,21 @@ public struct RequestHead: Sendable, Equatable {
     /// `nil` when the header is absent; a malformed value is `-1`, which triage refuses.
     public var contentLength: Int?
     public var remoteAddress: String
+    /// The `Authorization` header (`HTTP_AUTHORIZATION`): how Prometheus sends the read token.
+    public var authorization: String?
 
     public init(method: String, queryString: String = "", contentType: String? = nil,
-                contentLength: Int? = nil, remoteAddress: String = "") {
+                contentLength: Int? = nil, remoteAddress: String = "", authorization: String? = nil) {
         self.method = method
         self.queryString = queryString
         self.contentType = contentType
         self.contentLength = contentLength
         self.remoteAddress = remoteAddress
+        self.authorization = authorization
     }
 
     /// The meta-variables `init(metaVariables:)` reads; gateways may drop all others.
-    public static let metaVariableNames = ["REQUEST_METHOD", "QUERY_STRING", "CONTENT_TYPE", "REMOTE_ADDR", "CONTENT_LENGTH"]
+    public static let metaVariableNames = ["REQUEST_METHOD", "QUERY_STRING", "CONTENT_TYPE", "REMOTE_ADDR", "CONTENT_LENGTH", "HTTP_AUTHORIZATION"]
 
     /// Reads RFC 3875 meta-variables: the CGI environment, or FastCGI parameters.
     public init(metaVariables variables: [String: String]) {
@@ -25,6 +28,7 @@ public struct RequestHead: Sendable, Equatable {
         queryString = variables["QUERY_STRING"] ?? ""
         contentType = variables["CONTENT_TYPE"].flatMap { $0.isEmpty ? nil : $0 }
         remoteAddress = variables["REMOTE_ADDR"] ?? ""
+        authorization = variables["HTTP_AUTHORIZATION"]
         if let length = variables["CONTENT_LENGTH"], !length.isEmpty {
             contentLength = Int(length).flatMap { $0 >= 0 ? $0 : nil } ?? -1
         } else {
@@ -37,6 +41,14 @@ public struct RequestHead: Sendable, Equatable {
         guard let contentType else { return false }
         let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
         return String(mediaType).trimmingWhitespace().lowercased() == "application/json"
+    }
+
+    /// The credentials of `Authorization: Bearer CREDENTIALS` (scheme case-insensitive), or nil.
+    public var bearerToken: String? {
+        guard let authorization else { return nil }
+        let parts = authorization.trimmingWhitespace().split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1]).trimmingWhitespace()
     }
 
     /// The percent-decoded value of `name` in the query string, if present.

@@ -8,6 +8,8 @@ public struct Settings: Sendable, Equatable {
     /// `nil` when unset: every POST then answers 500 until the operator sets it.
     public var projectIDs: Set<String>?
     public var token: String?
+    /// Opens `?view=metrics` and `?view=builds`; `nil`: both answer 404.
+    public var readToken: String?
     /// `nil` means every event.
     public var events: Set<String>?
     public var maxBody = 65536
@@ -25,6 +27,7 @@ public struct Settings: Sendable, Equatable {
         public static let handlers = "PIXELHOOK_HANDLERS"
         public static let projectIDs = "PIXELHOOK_PROJECT_IDS"
         public static let token = "PIXELHOOK_TOKEN"
+        public static let readToken = "PIXELHOOK_READ_TOKEN"
         public static let events = "PIXELHOOK_EVENTS"
         public static let maxBody = "PIXELHOOK_MAX_BODY"
         public static let handlerTimeout = "PIXELHOOK_HANDLER_TIMEOUT"
@@ -34,8 +37,8 @@ public struct Settings: Sendable, Equatable {
         public static let config = "PIXELHOOK_CONFIG"
 
         public static let all: Set<String> = [
-            spool, handlers, projectIDs, token, events, maxBody, handlerTimeout, maxHandlers, retryLimit, stalledAfter,
-            config,
+            spool, handlers, projectIDs, token, readToken, events, maxBody, handlerTimeout, maxHandlers, retryLimit,
+            stalledAfter, config,
         ]
     }
 
@@ -53,6 +56,7 @@ public struct Settings: Sendable, Equatable {
         // A list with no entries (",") is unset, like an empty value.
         settings.projectIDs = nonEmpty(variables[Key.projectIDs]).map(list).flatMap { $0.isEmpty ? nil : $0 }
         settings.token = nonEmpty(variables[Key.token])
+        settings.readToken = nonEmpty(variables[Key.readToken])
         settings.events = nonEmpty(variables[Key.events]).map(list).flatMap { $0.isEmpty ? nil : $0 }
         settings.maxBody = try integer(variables, Key.maxBody, default: settings.maxBody, range: 1...(64 << 20))
         settings.handlerTimeoutSeconds = try integer(
@@ -92,6 +96,7 @@ public struct Settings: Sendable, Equatable {
         ]
         if let projectIDs { out[Key.projectIDs] = projectIDs.sorted().joined(separator: ",") }
         if let token { out[Key.token] = token }
+        if let readToken { out[Key.readToken] = readToken }
         if let events { out[Key.events] = events.sorted().joined(separator: ",") }
         return out
     }

@@ -13,12 +13,16 @@ public struct StoredBuild: Sendable, Equatable {
         public var receivedAt: Int
         /// The handler's result; nil while none is written (queued, running, or its runner died).
         public var result: HandlerResult?
+        /// The start of the handler's captured output (`EVENT.output`), for the status page;
+        /// nil when not read (`pixelhook builds` does not) or there is none.
+        public var outputHead: [UInt8]?
 
-        public init(name: String, body: [UInt8], receivedAt: Int, result: HandlerResult?) {
+        public init(name: String, body: [UInt8], receivedAt: Int, result: HandlerResult?, outputHead: [UInt8]? = nil) {
             self.name = name
             self.body = body
             self.receivedAt = receivedAt
             self.result = result
+            self.outputHead = outputHead
         }
     }
 

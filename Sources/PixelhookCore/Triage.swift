@@ -1,4 +1,4 @@
-/// The decision for one request, SPEC "One request" steps 1–8, as pure functions.
+/// The decision for one request, SPEC "One request" steps 1–8 (and the read views' gate), as pure functions.
 ///
 /// Step 9 (store durably, detect the duplicate) and step 10 (run the handler) need the disk and
 /// belong to `PixelhookRuntime.Receiver`, which calls these two functions in order.
@@ -6,6 +6,8 @@ public enum Triage {
     public enum HeadDecision: Sendable, Equatable {
         /// GET or HEAD: the caller checks the spool and answers with `Reply.health`.
         case health
+        /// `GET ?view=NAME` with the read token: the caller renders the view.
+        case read(ReadView)
         case refuse(ReceiveError)
         /// Read at most `limit` bytes of body (the caller stops at `limit + 1`: too large).
         case readBody(limit: Int)
@@ -21,7 +23,13 @@ public enum Triage {
     /// Steps 1–4: everything decided from the method, headers and settings.
     public static func head(_ head: RequestHead, settings: Result<Settings, SettingsError>) -> HeadDecision {
         switch head.method {
-        case "GET", "HEAD": return .health
+        case "GET", "HEAD":
+            // A plain GET stays the uptime monitor's health check; `?view=` asks for a read view.
+            guard let view = head.queryParameter("view") else { return .health }
+            switch ReadView.gate(named: view, head, settings: settings) {
+            case .success(let opened): return .read(opened)
+            case .failure(let refusal): return .refuse(refusal)
+            }
         case "POST": break
         default: return .refuse(ReceiveError(.methodNotAllowed, "method \(EnvelopeParser.cut(head.method)) is not allowed; use POST"))
         }

@@ -18,6 +18,12 @@ extension FuzzTarget {
         case .health:
             Invariant.check(head.method == "GET" || head.method == "HEAD", "health check for \(head.method)")
             response = Reply.health(problem: (try? settings.get())?.configurationProblem)
+        case .read(let view):
+            // Only the read token opens a view, never the sender's token alone.
+            let readToken = (try? settings.get())?.readToken
+            Invariant.check(head.method == "GET" || head.method == "HEAD", "read view for \(head.method)")
+            Invariant.check(readToken != nil, "read view \(view) opened with no read token set")
+            response = Reply.health(problem: nil)  // the view itself needs the disk; the gate is what is fuzzed
         case .refuse(let error):
             response = error.response
             refusedHead(error, head, settings)
@@ -89,6 +95,12 @@ extension FuzzTarget {
 
     /// A head refusal is the first failing step of SPEC "One request" 1–4.
     static func refusedHead(_ error: ReceiveError, _ head: RequestHead, _ settings: Result<Settings, SettingsError>) {
+        if head.method == "GET" || head.method == "HEAD" {
+            // Only a `?view=` is refused on GET: the read views' gate.
+            Invariant.check([.configuration, .notFound, .unauthorized].contains(error.kind), "\(head.method) refused with \(error.kind)")
+            Invariant.check(head.queryParameter("view") != nil, "\(head.method) without ?view= refused")
+            return
+        }
         guard head.method == "POST" else {
             Invariant.check(error.kind == .methodNotAllowed, "\(head.method) refused with \(error.kind)")
             return

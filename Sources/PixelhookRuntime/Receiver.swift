@@ -72,6 +72,16 @@ public struct Receiver: Sendable {
             }
             if problem?.refused == true { spool = nil }
             return finish(Reply.health(problem: problem?.reason), "health", detail: problem?.detail)
+        case .read(let view):
+            guard case .success(let valid) = settings else { return refuse(ReceiveError(.configuration, Triage.settingsInvalid)) }
+            do {
+                try Spool(root: valid.spool).verifyTrusted()
+            } catch {
+                // A spool that is not ours: nothing is read from it or written into it.
+                spool = nil
+                return refuse(ReceiveError(.storage, error.publicReason), detail: error.description)
+            }
+            return finish(ReadViews.render(view, settings: valid), "view \(view.rawValue)")
         case .refuse(let error):
             return refuse(error, detail: error.kind == .configuration ? settingsDetail : nil)
         case .readBody(let allowed):

@@ -28,18 +28,22 @@ extension Spool {
 
     /// What `pixelhook builds` reports on: each build's deliveries in arrival order with their
     /// payloads, times and results, and whether its handlers are running. With `newest`, only
-    /// enough builds to hold the `newest` most recently received (`newestBuilds`).
-    public func storedBuilds(projectId: String? = nil, newest limit: Int? = nil) throws(StorageError) -> [StoredBuild] {
+    /// enough builds to hold the `newest` most recently received (`newestBuilds`). With
+    /// `outputHead` > 0, also the first that many bytes of each handler's output (the status page).
+    public func storedBuilds(
+        projectId: String? = nil, newest limit: Int? = nil, outputHead: Int = 0
+    ) throws(StorageError) -> [StoredBuild] {
         let ids = try buildIDs(projectId: projectId)
+        let read = { (id: BuildID) throws(StorageError) -> StoredBuild in try storedBuild(id, outputHead: outputHead) }
         guard let limit, limit < ids.count else {
             var builds: [StoredBuild] = []
-            for id in ids { builds.append(try storedBuild(id)) }
+            for id in ids { builds.append(try read(id)) }
             return builds
         }
         let modified = ids.map { id -> (BuildID, Int) in
             (id, DirectoryListing.status(buildDirectory(id)).map(DirectoryListing.modified) ?? Int.max)
         }
-        return try Spool.newestBuilds(modified, limit: limit, read: storedBuild)
+        return try Spool.newestBuilds(modified, limit: limit, read: read)
     }
 
     /// Reads builds newest directory first until the `limit` most recently received are known.
@@ -69,7 +73,7 @@ extension Spool {
         return builds
     }
 
-    private func storedBuild(_ id: BuildID) throws(StorageError) -> StoredBuild {
+    private func storedBuild(_ id: BuildID, outputHead: Int) throws(StorageError) -> StoredBuild {
         let queue = BuildQueue(spool: self, build: id)
         var entries: [StoredBuild.Entry] = []
         for delivery in try queue.deliveries() {
@@ -77,7 +81,9 @@ extension Spool {
             guard let receivedAt = delivery.receivedAt(),
                   let body = try? FileContents.read(delivery.payloadPath)
             else { continue }
-            entries.append(StoredBuild.Entry(name: delivery.stem, body: body, receivedAt: receivedAt, result: delivery.result()))
+            let output = outputHead > 0 ? delivery.outputHead(bytes: outputHead) : nil
+            entries.append(StoredBuild.Entry(name: delivery.stem, body: body, receivedAt: receivedAt,
+                                             result: delivery.result(), outputHead: output))
         }
         return StoredBuild(id: id, isLocked: queue.isBusy, entries: entries)
     }

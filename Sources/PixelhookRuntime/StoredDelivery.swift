@@ -38,6 +38,16 @@ public struct StoredDelivery: Sendable, Equatable {
         return HandlerResult(stored: bytes)
     }
 
+    /// The first `count` bytes of the handler's captured output (one read, whatever its size);
+    /// nil when there is none or it cannot be read.
+    public func outputHead(bytes count: Int) -> [UInt8]? {
+        guard let fd = try? FileDescriptor.open(outputPath, .readOnly, options: [.closeOnExec]) else { return nil }
+        defer { try? fd.close() }
+        var head = [UInt8](repeating: 0, count: count)
+        guard let read = try? head.withUnsafeMutableBytes({ try fd.read(into: $0) }) else { return nil }
+        return Array(head.prefix(read))
+    }
+
     /// When the payload was stored (its mtime), in milliseconds since the epoch.
     public func receivedAt() -> Int? {
         var info = stat()

@@ -18,7 +18,7 @@ struct Pixelhook: ParsableCommand {
         version: "pixelhook \(Version.current)",
         subcommands: [
             Handle.self, FastCGI.self, Send.self, Simulate.self,
-            Builds.self, Log.self, Show.self, Retry.self, ReplayCommand.self, Check.self, GC.self,
+            Builds.self, Log.self, Show.self, Retry.self, ReplayCommand.self, Check.self, GC.self, MetricsCommand.self,
             RunQueue.self,
         ]
     )

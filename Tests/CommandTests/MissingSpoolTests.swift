@@ -4,7 +4,7 @@ import Testing
 /// where to point it, exit 74; never "no builds" (or silence) for a spool that does not exist.
 @Suite struct MissingSpoolTests {
     static let commands: [[String]] = [["builds"], ["builds", "--json"], ["retry"], ["retry", "--dry-run"],
-                                       ["replay", "u1"], ["gc", "--older-than", "7d"]]
+                                       ["replay", "u1"], ["gc", "--older-than", "7d"], ["metrics"]]
 
     @Test(arguments: commands) func saysWhereItLookedAndExits74(arguments: [String]) throws {
         let fixture = try CommandFixture()

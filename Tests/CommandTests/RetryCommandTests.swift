@@ -84,10 +84,12 @@ import Glibc
         }
         #expect(fixture.eventually { fixture.read("handler.pid")?.hasSuffix("\n") == true })
         let handler = try #require(pid_t(fixture.read("handler.pid")!.trimmingCharacters(in: .whitespacesAndNewlines)))
-        // The handler leads its own process group (SPEC: stopped with its whole group).
-        #expect(kill(-handler, SIGKILL) == 0)
+        // The supervisor first: killed the other way round, it could see its handler die and
+        // write that result before its own SIGKILL arrived. The handler leads its own process
+        // group (SPEC: stopped with its whole group).
         #expect(kill(process.pid, SIGKILL) == 0)
         #expect(fixture.wait(process).status == nil, "killed by the signal")
+        #expect(kill(-handler, SIGKILL) == 0)
 
         #expect(!fixture.exists("spool/deliveries/p1/u1/build.approved.result"), "the runner died before writing a result")
         let retried = try fixture.run(["retry"])
