@@ -67,23 +67,7 @@ import Glibc
     @Test(arguments: ["handle", "run-queue"])
     func aHandlerKilledWithItsSupervisorRunsAgain(supervisor: String) throws {
         let fixture = try CommandFixture()
-        // First run: note its pid, then hang until killed. Second run: done at once.
-        try fixture.handler("default", """
-            echo run >> "$FIXTURE/runs"
-            [ -e "$FIXTURE/marker" ] && exit 0
-            touch "$FIXTURE/marker"
-            echo $$ > "$FIXTURE/handler.pid"
-            exec sleep 60
-            """)
-        let process: CommandFixture.Started
-        if supervisor == "handle" {
-            process = try fixture.start(["handle"], stdin: CommandFixture.payload())
-        } else {
-            let id = try fixture.store()
-            process = try fixture.start(["run-queue", id])
-        }
-        #expect(fixture.eventually { fixture.read("handler.pid")?.hasSuffix("\n") == true })
-        let handler = try #require(pid_t(fixture.read("handler.pid")!.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let (process, handler) = try Self.startHangingHandler(fixture, runner: supervisor)
         // The supervisor first: killed the other way round, it could see its handler die and
         // write that result before its own SIGKILL arrived. The handler leads its own process
         // group (SPEC: stopped with its whole group).
@@ -105,22 +89,7 @@ import Glibc
     @Test(arguments: ["handle", "run-queue"])
     func aHandlerWhoseRunnerIsKilledKeepsItsBuildLockedAndItsSlot(runner: String) throws {
         let fixture = try CommandFixture()
-        // First run: note its pid, then sleep. Later runs: done at once.
-        try fixture.handler("default", """
-            echo run >> "$FIXTURE/runs"
-            [ -e "$FIXTURE/marker" ] && exit 0
-            touch "$FIXTURE/marker"
-            echo $$ > "$FIXTURE/handler.pid"
-            exec sleep 60
-            """)
-        let process: CommandFixture.Started
-        if runner == "handle" {
-            process = try fixture.start(["handle"], stdin: CommandFixture.payload())
-        } else {
-            process = try fixture.start(["run-queue", try fixture.store()])
-        }
-        #expect(fixture.eventually { fixture.read("handler.pid")?.hasSuffix("\n") == true })
-        let handler = try #require(pid_t(fixture.read("handler.pid")!.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let (process, handler) = try Self.startHangingHandler(fixture, runner: runner)
         defer { kill(-handler, SIGKILL) }  // its own process group
         #expect(kill(process.pid, SIGKILL) == 0)
         #expect(fixture.wait(process).status == nil, "killed by the signal")
@@ -198,5 +167,24 @@ import Glibc
         #expect(retried.status == 0)
         #expect(retried.stdout.hasPrefix("another retry is running"))
         #expect(fixture.read("spool/deliveries/p1/u1/build.approved.result")?.contains(#""exitCode":3"#) == true)
+    }
+
+    /// Starts `runner` (`handle`, or `run-queue` on a stored delivery) with a handler whose first
+    /// run notes its pid and then sleeps until killed; later runs are done at once. Returns the
+    /// runner and the handler's pid (the leader of its own process group).
+    static func startHangingHandler(_ fixture: CommandFixture, runner: String) throws -> (CommandFixture.Started, pid_t) {
+        try fixture.handler("default", """
+            echo run >> "$FIXTURE/runs"
+            [ -e "$FIXTURE/marker" ] && exit 0
+            touch "$FIXTURE/marker"
+            echo $$ > "$FIXTURE/handler.pid"
+            exec sleep 60
+            """)
+        let process = runner == "handle"
+            ? try fixture.start(["handle"], stdin: CommandFixture.payload())
+            : try fixture.start(["run-queue", try fixture.store()])
+        #expect(fixture.eventually { fixture.read("handler.pid")?.hasSuffix("\n") == true })
+        let handler = try #require(pid_t(fixture.read("handler.pid")!.trimmingCharacters(in: .whitespacesAndNewlines)))
+        return (process, handler)
     }
 }
