@@ -98,6 +98,7 @@ public struct BuildQueue {
                                         attemptNumber: attempt).run()
                 .counted(asAttempt: attempt, limit: settings.retryLimit)
             try delivery.record(result)
+            if result.state == .gaveUp { PendingBuilds.gaveUp(spool: spool).mark(build) }
             // `replay` made a settled delivery, which the cursor may have passed, unsettled:
             // read the build from its start again, so that it stays listed for `retry`.
             if previous?.state.isSettled == true, !result.state.isSettled { cursor.write(0) }

@@ -41,6 +41,19 @@ public struct PendingBuilds: Sendable {
 
     public static let unfinishedName = "unfinished"
 
+    /// `SPOOL/gave-up/`: the builds holding a delivery that gave up after
+    /// `PIXELHOOK_RETRY_LIMIT` attempts. Such a build leaves `unfinished/` (retry is done with
+    /// it), so this list is how `check` and the metrics find it without reading every build.
+    /// An entry whose build no longer holds one (replayed, collected) is dropped by its reader.
+    public static func gaveUp(spool: Spool) -> PendingBuilds {
+        PendingBuilds(spool: spool, directory: spool.root + "/" + gaveUpName)
+    }
+
+    public static let gaveUpName = "gave-up"
+
+    /// Takes the build off the list; a reader that found nothing to list there says so.
+    public func remove(_ build: BuildID) { unlink(path(build)) }
+
     /// ':' is in no segment `DeliveryKey` produces, so the name splits back unambiguously.
     static let separator: Character = ":"
 
@@ -83,4 +96,12 @@ public struct PendingBuilds: Sendable {
     }
 
     public var isEmpty: Bool { listed().isEmpty }
+
+    /// Every build that may hold a delivery not done, once each: listed in `pending/`,
+    /// `unfinished/` or `gave-up/`. What the metrics and `check` read instead of the spool.
+    public static func mayHoldUndone(spool: Spool) -> [BuildID] {
+        var seen = Set<BuildID>()
+        return (PendingBuilds(spool: spool).listed() + unfinished(spool: spool).listed() + gaveUp(spool: spool).listed())
+            .filter { seen.insert($0).inserted }
+    }
 }

@@ -25,11 +25,11 @@ public struct RequestLogCheckpoint: Sendable {
     /// can (a spool it may not write still gets correct totals, read from the start).
     public func advance() -> RequestLogTally {
         var state = load()
-        var current = LogFile(path: spool.requestLog)
+        let current = LogFile(path: spool.requestLog)
         defer { current?.close() }
         if let file = state.file, file != current?.identity {
             // Rotated: finish the old file where logrotate put it, if it is still there.
-            if var old = LogFile(path: rotatedLog), old.identity == file {
+            if let old = LogFile(path: rotatedLog), old.identity == file {
                 state.offset = old.readLines(from: state.offset, into: &state.tally)
                 old.close()
             }
@@ -74,9 +74,12 @@ public struct RequestLogCheckpoint: Sendable {
     func save(_ state: State) {
         let header = "pixelhook-metrics-checkpoint 1 \(state.file?.device ?? 0) \(state.file?.inode ?? 0) \(state.offset)\n"
         let bytes = Array((header + state.tally.text).utf8)
-        let temporary = "\(path).\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        // mkstemp, not a pid-named file: the FastCGI responder's threads share one pid.
+        var template = Array("\(path).XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { return }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         Glibc.close(fd)
         if written != bytes.count || rename(temporary, path) != 0 { unlink(temporary) }

@@ -65,6 +65,25 @@ extension SetupCheck {
                                                 window: "\(seconds / 3600) hours")
     }
 
+    /// Deliveries whose handler failed `PIXELHOOK_RETRY_LIMIT` times: `retry` runs them no
+    /// more, so nobody acts on them unless someone looks. Only the builds listed in
+    /// `SPOOL/gave-up/` are read, so the cost does not grow with the spool.
+    func checkGaveUp(_ settings: Settings, into report: inout Report) {
+        let spool = Spool(root: settings.spool)
+        var ids: [String] = []
+        for build in PendingBuilds.gaveUp(spool: spool).listed() {
+            guard let deliveries = try? BuildQueue(spool: spool, build: build).deliveries() else { continue }
+            ids += deliveries.filter { $0.result()?.state == .gaveUp }.map(\.id)
+        }
+        guard let first = ids.sorted().first else { return }
+        let shown = ids.sorted().prefix(SetupCheck.gaveUpShown).joined(separator: ", ")
+        let more = ids.count > SetupCheck.gaveUpShown ? " and \(ids.count - SetupCheck.gaveUpShown) more" : ""
+        report.problems.append("\(ids.count) deliver\(ids.count == 1 ? "y" : "ies") gave up after \(Settings.Key.retryLimit) attempts and retry runs \(ids.count == 1 ? "it" : "them") no more: \(shown)\(more) (pixelhook show \(first) says why; pixelhook replay \(first) runs it again)")
+    }
+
+    /// How many gave-up deliveries `check` names before it only counts them.
+    static let gaveUpShown = 5
+
     /// How far back `check` looks for refusals.
     public static let refusalWindowSeconds = 86_400
 }

@@ -51,7 +51,10 @@ public struct SetupCheck {
         }
         checkTokenSet(settings, into: &report)
         checkTokenInURL(settings.token, into: &report)
-        if checkSpool(settings.spool, into: &report) { checkRecentRefusals(settings, into: &report) }
+        if checkSpool(settings.spool, into: &report) {
+            checkRecentRefusals(settings, into: &report)
+            checkGaveUp(settings, into: &report)
+        }
         checkHandlers(settings.handlers, into: &report)
         if let slots = HandlerSlots.userDirectoryProblem() { report.problems.append(slots) }
         return report

@@ -3,8 +3,9 @@ import PixelhookCore
 /// Gathers `Metrics` from the spool; what one scrape costs does not grow with the spool:
 /// - the request-log families: only the lines written since the last scrape
 ///   (`RequestLogCheckpoint`);
-/// - the handler states: only the builds listed in `SPOOL/pending/` and `SPOOL/unfinished/`,
-///   the builds that may hold a delivery not done; `done` is the stored total less the rest.
+/// - the handler states: only the builds listed in `SPOOL/pending/`, `SPOOL/unfinished/` and
+///   `SPOOL/gave-up/`, the builds that may hold a delivery not done; `done` is the stored
+///   total less the rest.
 public struct SpoolMetrics: Sendable {
     public let spool: Spool
 
@@ -14,11 +15,12 @@ public struct SpoolMetrics: Sendable {
         let tally = RequestLogCheckpoint(spool: spool).advance()
         var handlers = HandlerStateCount()
         var oldest: Int?
-        var seen = Set<BuildID>()
-        let listed = PendingBuilds(spool: spool).listed() + PendingBuilds.unfinished(spool: spool).listed()
-        for build in listed where seen.insert(build).inserted {
+        for build in PendingBuilds.mayHoldUndone(spool: spool) {
             let queue = BuildQueue(spool: spool, build: build)
             guard let deliveries = try? queue.deliveries() else { continue }
+            if !deliveries.contains(where: { $0.result()?.state == .gaveUp }) {
+                PendingBuilds.gaveUp(spool: spool).remove(build)  // replayed since, or never listed
+            }
             var runningTaken = !queue.isBusy
             for delivery in deliveries {
                 let result = delivery.result()

@@ -23,7 +23,9 @@ struct Check: ParsableCommand {
             and when the request log shows deliveries refused or ignored in the last 24 hours, \
             counted per reason, with the configured projectId an unknown one most likely meant \
             (read from the log's end, never more than its last 64 MiB; `pixelhook log \
-            --refused` lists them). Other files are left alone. Nothing is changed.
+            --refused` lists them); and when deliveries gave up after PIXELHOOK_RETRY_LIMIT \
+            failed attempts, which `retry` no longer runs (`pixelhook replay` does). Other \
+            files are left alone. Nothing is changed.
 
             Run it as the user the web server runs pixelhook as (sudo -u www-data pixelhook \
             check): that is whose permissions matter. Started by root on a spool another user \

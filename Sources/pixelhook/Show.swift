@@ -16,7 +16,7 @@ struct Show: ParsableCommand {
             664f1a2b3c4d5e6f7a8b9c0d/u1/build.approved.
 
             Prints when the payload was stored and the payload itself; then the handler's \
-            last result, every field of it (state: done, failed, timeout, retry; the handler \
+            last result, every field of it (state: done, failed, timeout, retry, gave up; the handler \
             run, its exit status or signal, when it started, how long it took, the attempts \
             made where recorded, and why), or that there is none yet (queued, running, or its \
             runner died: `pixelhook retry` runs it); then what the handler printed (stdout and \
@@ -96,6 +96,8 @@ struct Show: ParsableCommand {
         let width = names.map(\.count).max() ?? 0
         return names.map { name in
             let value: String = switch members[name]! {
+            // `gave up`, not `gave_up`, as `builds` and `check` say it.
+            case .string(let text) where name == "state": HandlerResult.State(rawValue: text)?.text ?? text
             case .string(let text): text
             case .integer(let number): String(number)
             case .bool(let flag): String(flag)

@@ -71,6 +71,14 @@ import PixelhookRuntime
         #expect(json.stdout.contains(#""state":"gave_up""#) && json.stdout.contains(#""attempts":3"#), "\(json)")
         #expect(PendingBuilds.unfinished(spool: Spool(root: fixture.spool)).listed().isEmpty,
                 "a build given up stays in unfinished/, read by every retry")
+        // ... and by `show`, `check` and the metrics (SPEC "Retries").
+        let shown = try fixture.run(["show", "p1/u1/build.approved"])
+        #expect(shown.status == 0 && shown.stdout.contains("  state:           gave up\n"), "\(shown)")
+        let check = try fixture.run(["check"])
+        #expect(check.status == 1, "\(check)")
+        #expect(check.stdout.contains("problem: 1 delivery gave up after PIXELHOOK_RETRY_LIMIT attempts and retry runs it no more: p1/u1/build.approved (pixelhook show p1/u1/build.approved says why; pixelhook replay p1/u1/build.approved runs it again)\n"), "\(check)")
+        let metrics = try fixture.run(["metrics"])
+        #expect(metrics.stdout.contains(#"pixelhook_handler_results{state="gave_up"} 1"#), "\(metrics)")
 
         // Never again by `retry`, however long ago.
         try endAttempt(fixture, secondsAgo: 86_400)

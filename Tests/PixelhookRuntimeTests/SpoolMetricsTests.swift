@@ -96,4 +96,49 @@ import PixelhookCore
         #expect(text.contains(#"pixelhook_deliveries_total{event="build.approved"} 2"#))
         #expect(metrics.oldestWaitingMs != nil)
     }
+
+    /// A build whose delivery gave up leaves `unfinished/`; `gave-up/` keeps it counted as
+    /// gave_up, not as done, until a replay settles it.
+    @Test func aDeliveryThatGaveUpIsCountedAsGaveUpUntilItIsReplayed() throws {
+        let scratch = try Scratch()
+        try scratch.handler("build.approved", "exit 3")
+        var settings = scratch.settings()
+        settings.retryLimit = 1
+        let receiver = Receiver(settings: .success(settings))
+        let reception = receiver.receive(RequestHead(method: "POST", contentType: "application/json")) { _ throws(ReceiveError) in
+            payload(event: "build.approved", uploadId: "u1")
+        }
+        #expect(reception.response.status == 200)
+        let build = BuildID(project: "p1", build: "u1")
+        #expect(try BuildQueue(settings: settings, build: build).drain()["build.approved.json"]?.state == .gaveUp)
+        let spool = Spool(root: scratch.spool)
+        #expect(PendingBuilds.unfinished(spool: spool).listed().isEmpty)
+        let metrics = SpoolMetrics(spool: spool).collect()
+        #expect(metrics.handlers[.gaveUp] == 1, "\(metrics.exposition)")
+        #expect(metrics.exposition.contains(#"pixelhook_handler_results{state="done"} 0"#), "\(metrics.exposition)")
+
+        // Replayed with a handler that now works: done, and the list entry goes.
+        try scratch.handler("build.approved", "exit 0")
+        _ = try BuildQueue(settings: settings, build: build).drain(.named(["build.approved.json"]), wait: true)
+        let after = SpoolMetrics(spool: spool).collect()
+        #expect(after.handlers[.gaveUp] == 0, "\(after.exposition)")
+        #expect(PendingBuilds.gaveUp(spool: spool).listed().isEmpty)
+    }
+
+    /// The FastCGI responder scrapes from several threads of one process: each writes its
+    /// own temporary checkpoint, so none sees another's half-written file.
+    @Test func concurrentScrapesInOneProcessKeepTheCheckpointWhole() async throws {
+        let scratch = try Scratch()
+        let spool = Spool(root: scratch.spool)
+        append(spool, 50)
+        await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask { (0..<25).map { _ in RequestLogCheckpoint(spool: spool).advance().storedDeliveries }.min() ?? 0 }
+            }
+            for await least in group { #expect(least == 50) }
+        }
+        #expect(stored(spool) == 50)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: spool.root).filter { $0.hasPrefix("metrics.checkpoint.") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
 }
