@@ -2,8 +2,9 @@
 """Writes a spool directly in pixelhook's on-disk format (docs/spool.md), fast, with no
 HTTP: for timing the commands that read it.
 
-  bench/big-spool.py builds SPOOL N     N finished builds of one project (7 events each,
-                                        every result done), for `retry` and `builds --limit`
+  bench/big-spool.py builds SPOOL N     N finished builds of one project (6 events each,
+                                        every result done) and their requests.log lines, for
+                                        `retry`, `builds --limit`, the metrics and status page
   bench/big-spool.py one-build SPOOL N  one build holding N webhook.test deliveries with no
                                         result yet, listed in pending/: what a drain runs
 
@@ -48,6 +49,7 @@ def prepare(spool):
 def builds(spool, count):
     prepare(spool)
     base = 1_774_000_000  # build i was active at base + 60 i seconds
+    log = []
     for index in range(count):
         upload = "u%06d" % index
         directory = os.path.join(spool, "deliveries", PROJECT, upload)
@@ -62,6 +64,16 @@ def builds(spool, count):
         write(os.path.join(directory, ".arrivals"), "".join(e + "\n" for e in events))
         write(os.path.join(directory, ".lock"), "")  # made by the build's first runner
         os.utime(directory, (base + 60 * index, base + 60 * index))
+        log.extend(log_line(event, upload) for event in events)
+    # The request log such a spool's requests wrote: what the metrics and `log` read.
+    write(os.path.join(spool, "requests.log"), "".join(log))
+
+
+def log_line(event, upload):
+    return json.dumps({
+        "time": "2026-03-29T14:30:00.000Z", "remote": "127.0.0.1", "method": "POST", "status": 200,
+        "event": event, "projectId": PROJECT, "uploadId": upload, "outcome": "stored",
+    }, separators=(",", ":")) + "\n"
 
 
 def one_build(spool, count):

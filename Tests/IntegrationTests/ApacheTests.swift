@@ -25,7 +25,7 @@ struct ApacheTests {
 
     @Test("Apache without suEXEC: apache.conf.example stores the seeds' events, runs their handlers as www-data, keeps the token out of the access log")
     func serverWide() throws {
-        let server = try WebServerFixture(.apacheCGI, settings: ["PIXELHOOK_TOKEN": "s3cret"])
+        let server = try WebServerFixture(.apacheCGI, settings: ["PIXELHOOK_TOKEN": "s3cret", "PIXELHOOK_READ_TOKEN": "r3ad"])
         try server.writeHandler(named: "default", #"echo "$PIXELHOOK_EVENT $(id -un)" >> "# + server.directory + "/runs.log")
         let events = try ApacheTests.exampleEvents()
         #expect(events.count == 4)
@@ -41,6 +41,12 @@ struct ApacheTests {
         let again = try server.post(events.first { $0.event == "build.approved" }!.body, query: "token=s3cret")
         #expect(again.json == ["received": true, "event": "build.approved", "duplicate": true], "\(again)")
         #expect(try server.post(events[0].body, query: "token=wrong").status == 401)
+
+        // Apache hides Authorization from CGI programs unless told; the example's CGIPassAuth does.
+        let bearer = try server.request("GET", contentType: nil, query: "view=metrics", headers: ["Authorization: Bearer r3ad"])
+        #expect(bearer.status == 200 && bearer.text.contains("pixelhook_deliveries_total"), "\(bearer)")
+        let wrongBearer = try server.request("GET", contentType: nil, query: "view=metrics", headers: ["Authorization: Bearer s3cret"])
+        #expect(wrongBearer.status == 401, "\(wrongBearer)")
 
         let accessLog = server.lines(of: server.logDirectory + "/access.log")
         #expect(accessLog.count >= events.count + 2, "\(accessLog)")
