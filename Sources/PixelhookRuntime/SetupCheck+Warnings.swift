@@ -13,6 +13,13 @@ extension SetupCheck {
         report.problems.append("\(Settings.Key.token) is not set: anyone who finds the URL can post deliveries, and a ?token= in it is not checked; set it to a secret (openssl rand -hex 32) and add ?token=SECRET to the webhook URL")
     }
 
+    /// The read token is meant for people and scrapers, the sender's for Streampixel: one
+    /// value for both lets anyone holding the webhook URL read every build and its output.
+    func checkReadTokenDiffers(_ settings: Settings, into report: inout Report) {
+        guard let read = settings.readToken, read == settings.token else { return }
+        report.problems.append("\(Settings.Key.readToken) is the same as \(Settings.Key.token): whoever has the webhook URL can also read the metrics and the status page (every build and its handlers' output); give it its own secret (openssl rand -hex 32)")
+    }
+
     /// A file saved on Windows: a handler's `#!/bin/sh\r` names a program that does not exist
     /// (it fails as "No such file or directory"), and `handlers.env`'s values end in `\r`.
     func checkLineEndings(_ directory: String, names: [String], into report: inout Report) {

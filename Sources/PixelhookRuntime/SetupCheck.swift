@@ -51,6 +51,7 @@ public struct SetupCheck {
         }
         checkTokenSet(settings, into: &report)
         checkTokenInURL(settings.token, into: &report)
+        checkReadTokenDiffers(settings, into: &report)
         if checkSpool(settings.spool, into: &report) {
             checkRecentRefusals(settings, into: &report)
             checkGaveUp(settings, into: &report)

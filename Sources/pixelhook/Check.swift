@@ -18,7 +18,7 @@ struct Check: ParsableCommand {
             others (deliveries are refused or skipped), and handlers or their directory owned by \
             someone other than this user or root, or writable by group or others; and a token \
             a URL would change (& # % space), with its percent-encoded form. \
-            It also warns when PIXELHOOK_TOKEN is not set; when a handler or handlers.env has \
+            It also warns when PIXELHOOK_TOKEN is not set, or PIXELHOOK_READ_TOKEN is the same; when a handler or handlers.env has \
             CRLF (Windows) line endings; when it runs as another user than the spool's owner; \
             and when the request log shows deliveries refused or ignored in the last 24 hours, \
             counted per reason, with the configured projectId an unknown one most likely meant \

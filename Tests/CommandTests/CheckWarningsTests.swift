@@ -17,6 +17,17 @@ import Glibc
         #expect(checked.stdout == "problem: PIXELHOOK_TOKEN is not set: anyone who finds the URL can post deliveries, and a ?token= in it is not checked; set it to a secret (openssl rand -hex 32) and add ?token=SECRET to the webhook URL\n")
     }
 
+    @Test func aReadTokenEqualToTheSendersIsAProblem() throws {
+        let fixture = try CheckCommandTests.goodFixture()
+        let token = try #require(fixture.settings["PIXELHOOK_TOKEN"])
+        fixture.settings["PIXELHOOK_READ_TOKEN"] = "other-\(token)"
+        #expect(try fixture.run(["check"]).status == 0)
+        fixture.settings["PIXELHOOK_READ_TOKEN"] = token
+        let checked = try fixture.run(["check"])
+        #expect(checked.status == 1, "\(checked)")
+        #expect(checked.stdout == "problem: PIXELHOOK_READ_TOKEN is the same as PIXELHOOK_TOKEN: whoever has the webhook URL can also read the metrics and the status page (every build and its handlers' output); give it its own secret (openssl rand -hex 32)\n", "\(checked)")
+    }
+
     @Test(arguments: ["build.approved", "handlers.env"])
     func crlfLineEndingsAreAProblem(_ name: String) throws {
         let fixture = try CheckCommandTests.goodFixture()
