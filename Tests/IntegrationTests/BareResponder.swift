@@ -12,7 +12,7 @@ import Glibc
 /// and its directory removed when released.
 final class BareResponder {
     let directory: String
-    private let process: ServerProcess
+    private let process: ChildProcess
     private(set) var exitCode: Int32?
 
     var spool: String { directory + "/spool" }
@@ -47,7 +47,7 @@ final class BareResponder {
             let expanded = arguments.map {
                 $0.replacingOccurrences(of: "SOCKET", with: directory + "/pixelhook.sock").replacingOccurrences(of: "DIR", with: directory)
             }
-            process = try ServerProcess(BuiltBinary.path, ["fastcgi"] + expanded, environment: own.merging(environment) { $1 },
+            process = try ChildProcess.server(BuiltBinary.path, ["fastcgi"] + expanded, environment: own.merging(environment) { $1 },
                                         log: directory + "/responder.out")
         } catch {
             try? FileManager.default.removeItem(atPath: directory)

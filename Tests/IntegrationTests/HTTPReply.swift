@@ -1,32 +1,27 @@
 import Foundation
+import PixelhookTestSupport
 
-/// One curl run in flight: `curl -s -o BODY -D HEADERS -w '%{http_code}' …`.
+/// One curl run in flight: `curl -s -o BODY -D HEADERS -w '%{http_code}' …`, the code written
+/// to `FILES.code`.
 final class PendingRequest {
-    private let process = Process()
-    private let output = Pipe()
+    private let process: ChildProcess
     private let files: String
     private let started = Date()
 
     init(arguments: [String], files: String) throws {
         self.files = files
-        process.executableURL = URL(fileURLWithPath: try WebServerFixture.tool("curl"))
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(try WebServerFixture.tool("curl"), arguments, environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"],
+                                   stdout: files + ".code", stderr: "/dev/null")
     }
 
     /// The answer; status 0 when curl got none (connection refused, timeout).
     func wait() throws -> HTTPReply {
-        let code = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.waitForExit()  // bounded by curl's own -m
         let seconds = Date().timeIntervalSince(started)
+        let code = (try? String(contentsOfFile: files + ".code", encoding: .utf8)) ?? ""
         let head = (try? String(contentsOfFile: files + ".head", encoding: .utf8)) ?? ""
         let body = FileManager.default.contents(atPath: files + ".body") ?? Data()
-        return HTTPReply(status: Int(String(decoding: code, as: UTF8.self)) ?? 0,
-                         headers: HTTPReply.parseHeaders(head), body: body, seconds: seconds)
+        return HTTPReply(status: Int(code) ?? 0, headers: HTTPReply.parseHeaders(head), body: body, seconds: seconds)
     }
 }
 

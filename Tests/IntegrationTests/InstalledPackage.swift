@@ -34,8 +34,8 @@ final class InstalledPackage {
     let deb: String
     private(set) var ports: [PackagedGateway: Int] = [:]
 
-    private var holder: ServerProcess?
-    private var servers: [ServerProcess] = []
+    private var holder: ChildProcess?
+    private var servers: [ChildProcess] = []
     /// Undone in reverse order at teardown (disable what was enabled).
     private var undo: [(String, [String])] = []
     private var installed = false
@@ -184,7 +184,7 @@ final class InstalledPackage {
             touch \(ready)
             exec sleep 86400
             """
-        let holder = try ServerProcess("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script],
+        let holder = try ChildProcess.server("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script],
                                        environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], log: directory + "/namespace.out")
         self.holder = holder
         let deadline = Date().addingTimeInterval(10)
@@ -198,12 +198,12 @@ final class InstalledPackage {
 
     /// Starts a program inside the namespace (nsenter execs it: the PID is the program's).
     @discardableResult
-    private func launch(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ServerProcess {
+    private func launch(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
         guard let holder else { throw FixtureError("no namespace") }
         var environment = environment
         environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         environment["LANG"] = "C.UTF-8"
-        let process = try ServerProcess("/usr/bin/nsenter", ["--mount=/proc/\(holder.pid)/ns/mnt", "--"] + arguments,
+        let process = try ChildProcess.server("/usr/bin/nsenter", ["--mount=/proc/\(holder.pid)/ns/mnt", "--"] + arguments,
                                         environment: environment, log: logDirectory + "/\(name).out")
         servers.append(process)
         return process
@@ -227,7 +227,7 @@ final class InstalledPackage {
     func startServers() throws {
         try writeOperatorEdits()
         try startNamespace()
-        for gateway in PackagedGateway.allCases { ports[gateway] = try WebServerFixture.freePort() }
+        for gateway in PackagedGateway.allCases { ports[gateway] = try unusedLocalPort() }
         let port = { (gateway: PackagedGateway) in self.ports[gateway]! }
 
         // nginx: fcgiwrap as Debian's fcgiwrap.socket starts it (the socket on fd 0, www-data), the

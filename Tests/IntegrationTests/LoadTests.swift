@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -173,20 +174,14 @@ enum Burst {
         // `next` separates transfers; one after the last would be an empty transfer.
         let text = entries.joined(separator: "next\n")
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try WebServerFixture.tool("curl"))
-        process.arguments = ["-s", "--noproxy", "*", "-m", "60", "--parallel", "--parallel-immediate",
-                             "--parallel-max", String(concurrency), "-K", config]
-        process.environment = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+        let codes = config + ".codes"
         let started = Date()
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let process = try ChildProcess(try WebServerFixture.tool("curl"), [
+            "-s", "--noproxy", "*", "-m", "60", "--parallel", "--parallel-immediate", "--parallel-max", String(concurrency), "-K", config,
+        ], environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"], stdout: codes, stderr: "/dev/null")
+        process.waitForExit()  // bounded by curl's -m
         let seconds = Date().timeIntervalSince(started)
+        let data = FileManager.default.contents(atPath: codes) ?? Data()
         let statuses = String(decoding: data, as: UTF8.self).split(separator: "\n").map { Int($0) ?? 0 }
         return Outcome(statuses: statuses, seconds: seconds)
     }

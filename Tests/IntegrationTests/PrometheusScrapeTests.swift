@@ -66,8 +66,8 @@ import Glibc
         try FileManager.default.copyItem(atPath: Self.examples + "/pixelhook-alerts.yml", toPath: directory + "/pixelhook-alerts.yml")
 
         // Ours, on a free port: never the Debian package's own service on 9090.
-        let port = try WebServerFixture.freePort()
-        let prometheus = try ServerProcess("/usr/bin/prometheus", [
+        let port = try unusedLocalPort()
+        let prometheus = try ChildProcess.server("/usr/bin/prometheus", [
             "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
             "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
         ], environment: Self.tools, log: directory + "/prometheus.log")

@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,7 +62,7 @@ extension WebServerFixture {
 
     /// `.nginxFastCGI` (`.listen`) after its responder was killed: starts another one on the
     /// same socket, as the fixture does, and waits for the socket. The caller stops it.
-    func startReplacementResponder(log name: String = "pixelhook-replacement") throws -> ServerProcess {
+    func startReplacementResponder(log name: String = "pixelhook-replacement") throws -> ChildProcess {
         guard gateway == .nginxFastCGI, responderLaunch == .listen else {
             throw FixtureError("a replacement responder is for .nginxFastCGI with .listen only")
         }
@@ -71,8 +72,8 @@ extension WebServerFixture {
     /// `pixelhook fastcgi --listen SOCKET` with a clean environment; returns once something
     /// accepts connections on the socket (a dead responder's file is left behind, and the new
     /// one replaces it, possibly under the same inode number: only a connection tells).
-    static func startResponder(binary: String, socket: String, log: String) throws -> ServerProcess {
-        let responder = try ServerProcess(
+    static func startResponder(binary: String, socket: String, log: String) throws -> ChildProcess {
+        let responder = try ChildProcess.server(
             binary, ["fastcgi", "--listen", socket, "--socket-mode", "0660"],
             environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"], log: log)
         let deadline = Date().addingTimeInterval(10)
@@ -107,22 +108,14 @@ extension WebServerFixture {
     }
 
     /// Runs `pixelhook ARGUMENTS` (an operator command such as `retry`) on this fixture's spool
-    /// and handlers, with `settings` added; its exit code (nil: killed or still running after
-    /// `timeout`) and its output.
-    func runCommand(_ arguments: [String], settings: [String: String] = [:], timeout: Double = 60) throws -> (code: Int32?, output: String) {
-        let log = directory + "/command-\(UInt32.random(in: 0...UInt32.max)).out"
-        var environment = [
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+    /// and handlers, with `settings` added; its exit code (nil: killed by a signal, or still
+    /// running after `timeout` seconds) and its output, stderr interleaved.
+    func runPixelhook(_ arguments: [String], settings: [String: String] = [:], timeout: Double = 60) throws -> (status: Int32?, output: String) {
+        let environment = ChildProcess.plainEnvironment.merging([
             "PIXELHOOK_SPOOL": spool, "PIXELHOOK_HANDLERS": handlers, "PIXELHOOK_PROJECT_IDS": WebServerFixture.projectID,
-        ]
-        environment.merge(settings) { $1 }
-        let process = try ServerProcess(binary, arguments, environment: environment, log: log)
-        let code = process.waitForExit(timeout: timeout)
-        if process.isRunning {
-            kill(process.pid, SIGKILL)
-            process.reap()
-        }
-        return (code, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        ]) { $1 }.merging(settings) { $1 }
+        let outcome = try PixelhookRun.run(arguments, binary: binary, environment: environment, separateStderr: false, timeout: timeout)
+        return (outcome.exitCode, outcome.stdout)
     }
 
     /// Every file in the build directories under `deliveries/` (`PROJECT/BUILD/NAME`), hidden

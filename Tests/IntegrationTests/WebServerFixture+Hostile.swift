@@ -57,13 +57,4 @@ extension WebServerFixture {
         while isAlive(pid), Date() < deadline { usleep(20_000) }
         return !isAlive(pid)
     }
-
-    /// Runs `pixelhook ARGUMENTS` with the fixture's settings in its environment.
-    func runPixelhook(_ arguments: [String], settings extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        try ToolRun.run(binary, arguments, environment: [
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-            "PIXELHOOK_SPOOL": spool, "PIXELHOOK_HANDLERS": handlers,
-            "PIXELHOOK_PROJECT_IDS": WebServerFixture.projectID,
-        ].merging(extra) { $1 })
-    }
 }

@@ -75,11 +75,6 @@ struct ExtraLocation {
     let spool: String
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// One real web server serving the built `pixelhook` as the package's example config says, with
 /// its own spool, handlers directory and settings in a temporary directory.
 ///
@@ -110,10 +105,10 @@ final class WebServerFixture {
     let gateway: Gateway
     /// The temporary directory holding everything below; handler scripts may write here.
     let directory: String
+    private let temporary: TemporaryDirectory
     let spool: String
     let handlers: String
-    /// The pixelhook binary the server runs (a hard link to `builtBinary` when possible, so a
-    /// concurrent rebuild cannot swap it out mid-test).
+    /// The pixelhook binary the server runs (`PixelhookRun.link`: private to the fixture).
     let binary: String
     private(set) var port = 0
     private let settings: [String: String?]
@@ -125,7 +120,7 @@ final class WebServerFixture {
     /// Apache only: lines appended to the rendered config (more modules, a `UserDir`).
     private let appendedConfig: String
 
-    private var processes: [ServerProcess] = []
+    private var processes: [ChildProcess] = []
     /// Every PID this fixture started, including fcgiwrap's preforked workers and the FastCGI
     /// responder lighttpd starts.
     private var startedPIDs: [pid_t] = []
@@ -133,7 +128,7 @@ final class WebServerFixture {
     /// The pixelhook FastCGI responder (`.nginxFastCGI`: started here; `.lighttpdFastCGI`:
     /// lighttpd's child), recorded once the server answers.
     private(set) var responderPID: pid_t?
-    private var responderProcess: ServerProcess?
+    private var responderProcess: ChildProcess?
 
     var url: String { url(path: gateway.path) }
     func url(path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
@@ -152,9 +147,6 @@ final class WebServerFixture {
     ///   - extraLocations: nginx only: more copies of the gateway's location.
     ///   - configEdit: after `prepare`, so a trailing closure stays `prepare`; a last change to the rendered config (tuning a test needs: connection
     ///     limits, an upstream pool); it should throw if the text it changes is not there.
-    /// The `pixelhook` built with these tests (`BuiltBinary`).
-    static var builtBinary: String { BuiltBinary.path }
-
     init(_ gateway: Gateway, settings: [String: String?] = [:], spool: String = "spool",
          responder: ResponderLaunch = .listen, workers: Int? = nil, extraLocations: [ExtraLocation] = [],
          appendedConfig: String = "", prepare: (String) throws -> Void = { _ in },
@@ -166,23 +158,11 @@ final class WebServerFixture {
         responderLaunch = responder
         responderWorkers = workers
         self.appendedConfig = appendedConfig
-        var template = Array("/tmp/pixelhook-it.XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw FixtureError("cannot create a temporary directory: \(String(cString: strerror(errno)))")
-        }
-        directory = String(cString: made)
+        temporary = try TemporaryDirectory(prefix: "pixelhook-it")
+        directory = temporary.path
         self.spool = directory + "/" + spool
         handlers = directory + "/handlers"
-        let built = WebServerFixture.builtBinary
-        guard access(built, X_OK) == 0 else {
-            try? FileManager.default.removeItem(atPath: directory)
-            throw FixtureError("""
-                the pixelhook binary is missing at \(built): build it first \
-                (swift build --build-tests), then run swift test --skip-build
-                """)
-        }
-        let linked = directory + "/pixelhook"
-        binary = link(built, linked) == 0 ? linked : built
+        binary = try PixelhookRun.link(into: directory)
         do {
             for sub in [handlers, logDirectory, runDirectory, directory + "/nginx", directory + "/requests"] {
                 try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
@@ -197,7 +177,7 @@ final class WebServerFixture {
             try start()
         } catch {
             stopServers()
-            try? FileManager.default.removeItem(atPath: directory)
+            temporary.remove()
             throw error
         }
     }
@@ -213,11 +193,7 @@ final class WebServerFixture {
             waitUntilNoHandlerRuns(timeout: 15, spool: spool)
         }
         stopServers()
-        for _ in 1...5 {
-            guard (try? FileManager.default.removeItem(atPath: directory)) == nil,
-                  FileManager.default.fileExists(atPath: directory) else { break }
-            usleep(100_000)
-        }
+        temporary.remove()
     }
 
     // MARK: - Rendering the example config
@@ -404,7 +380,7 @@ final class WebServerFixture {
         for name in names { tools[name] = try WebServerFixture.tool(name) }
         var problems: [String] = []
         for attempt in 1...3 {
-            let port = try WebServerFixture.freePort()
+            let port = try unusedLocalPort()
             let config = directory + "/\(gateway.rawValue).conf"
             try configEdit(renderConfig(port: port)).write(toFile: config, atomically: true, encoding: .utf8)
             do {
@@ -450,7 +426,7 @@ final class WebServerFixture {
     /// those lines may name: `--allow-*` options, or (spawn-fcgi starts it without arguments)
     /// its own `PIXELHOOK_SPOOL` and `PIXELHOOK_HANDLERS`, which are always allowed.
     private func startResponder(_ tools: [String: String]) throws {
-        let responder: ServerProcess
+        let responder: ChildProcess
         switch responderLaunch {
         case .listen:
             var arguments = ["fastcgi", "--listen", responderSocket, "--socket-mode", "0660"]
@@ -519,8 +495,8 @@ final class WebServerFixture {
     /// stray PIXELHOOK_TOKEN, reaches pixelhook; only `environment`), output to `log/NAME.out`, and records its PID.
     private func launch(
         _ executable: String, _ arguments: [String], log name: String, environment: [String: String] = [:]
-    ) throws -> ServerProcess {
-        let process = try ServerProcess(
+    ) throws -> ChildProcess {
+        let process = try ChildProcess.server(
             executable, arguments,
             environment: environment.merging(
                 ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]) { $1 },
@@ -542,7 +518,7 @@ final class WebServerFixture {
 
     /// Until fcgiwrap's socket exists and its preforked workers are known (recorded, so they
     /// are stopped too: fcgiwrap's parent leaves them behind when it is terminated).
-    private func waitForSocket(_ path: String, server: ServerProcess) throws {
+    private func waitForSocket(_ path: String, server: ChildProcess) throws {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard server.isRunning else { throw FixtureError("fcgiwrap exited (\(server.status))" + allLogs()) }
@@ -561,7 +537,7 @@ final class WebServerFixture {
     /// Until `server` itself (not some other test's server) holds a listening socket on the
     /// port, read from /proc/net/tcp and /proc/PID/fd. A server that cannot bind exits
     /// (lighttpd) or retries for a while (nginx); both count as failure.
-    private func waitUntilListening(port: Int, server: ServerProcess) throws {
+    private func waitUntilListening(port: Int, server: ChildProcess) throws {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard server.isRunning else {
@@ -762,24 +738,6 @@ final class WebServerFixture {
     }
 
     // MARK: - /proc
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw FixtureError("bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 
     /// Inodes of sockets listening on 127.0.0.1:port or 0.0.0.0:port.
     static func listeningInodes(port: Int) -> Set<String> {

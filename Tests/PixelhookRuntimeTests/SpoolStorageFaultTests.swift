@@ -75,7 +75,7 @@ struct SpoolStorageFaultTests {
     /// (a 503 for an event the sender never sends again). Rounds of 40 builds, each with one
     /// old delivery, collected while a new event of each is stored.
     @Test func gcRemovingAnOldBuildDoesNotFailAConcurrentStore() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         try spool.prepare()
         let day = 86_400

@@ -1,19 +1,20 @@
 import Foundation
 import PixelhookCore
+import PixelhookTestSupport
 @testable import PixelhookRuntime
 
-/// A temporary spool and handlers directory, removed when the test ends.
-final class Scratch {
-    let root: String
+/// A spool and handlers directory in a `TemporaryDirectory`, with the settings that point at
+/// them.
+final class ScratchSpool {
+    private let directory: TemporaryDirectory
+    var root: String { directory.path }
     var spool: String { root + "/spool" }
     var handlers: String { root + "/handlers" }
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.path + "/pixelhook-runtime-" + UUID().uuidString
+        directory = try TemporaryDirectory(prefix: "pixelhook-runtime")
         try FileManager.default.createDirectory(atPath: root + "/handlers", withIntermediateDirectories: true)
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func settings(timeout: Int = 30, maxHandlers: Int = 4) -> Settings {
         var settings = Settings()
