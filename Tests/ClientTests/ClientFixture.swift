@@ -45,14 +45,6 @@ enum Run {
                           timeout: Double = 30) throws -> Finished {
         try Finished(PixelhookRun.run(arguments, environment: environment, stdin: stdin, timeout: timeout), command: ["pixelhook"] + arguments)
     }
-
-    /// The absolute path of a tool, or a failure (never a skip) naming the package to install.
-    static func tool(_ name: String) throws -> String {
-        for directory in ["/usr/local/bin", "/usr/bin", "/bin"] where access(directory + "/" + name, X_OK) == 0 {
-            return directory + "/" + name
-        }
-        throw FixtureError("\(name) is not installed: apt-get install \(name)")
-    }
 }
 
 /// A local HTTP server standing in for a webhook receiver (or Slack): python3's http.server on
@@ -111,7 +103,7 @@ final class RecordingServer {
     init(status: Int = 200, failEvent: String = "", delay: Double = 0) throws {
         scratch = try TemporaryDirectory(prefix: "pixelhook-client")
         try scratch.write("server.py", RecordingServer.script)
-        process = try ChildProcess(try Run.tool("python3"), [scratch.path + "/server.py", scratch.path, String(status), failEvent, String(delay)],
+        process = try ChildProcess(try InstalledTool.path("python3"), [scratch.path + "/server.py", scratch.path, String(status), failEvent, String(delay)],
                                    environment: Run.environment())
         let deadline = Date().addingTimeInterval(10)
         while scratch.read("port") == nil, process.isRunning, Date() < deadline { usleep(10_000) }

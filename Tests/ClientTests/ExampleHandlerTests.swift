@@ -96,7 +96,7 @@ struct ExampleHandlerTests {
         let bin = scratch.path + "/bin-" + jsonTool
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         for tool in ["dirname", "tr", "mkdir", "curl", jsonTool] {
-            try FileManager.default.createSymbolicLink(atPath: bin + "/" + tool, withDestinationPath: try Run.tool(tool))
+            try FileManager.default.createSymbolicLink(atPath: bin + "/" + tool, withDestinationPath: try InstalledTool.path(tool))
         }
         return bin
     }

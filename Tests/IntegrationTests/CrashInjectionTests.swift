@@ -77,7 +77,7 @@ struct CrashInjectionTests {
         repeat {
             let log = RunLog(server.lines(of: runsLog))
             busy = (server.pixelhookProcesses().filter { $0.role == .runQueue }.count,
-                    log.openPIDs.filter(WebServerFixture.isAlive).count)
+                    log.openPIDs.filter(ProcTable.isAlive).count)
             if busy == (0, 0) { break }
             usleep(50_000)
         } while Date().timeIntervalSince(quietStart) < 30

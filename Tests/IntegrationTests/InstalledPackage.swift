@@ -69,7 +69,7 @@ final class InstalledPackage {
         chmod(directory, 0o755)  // www-data reads the config copy through it
         do {
             deb = try InstalledPackage.freshDeb()
-            for tool in ["nginx", "fcgiwrap", "spawn-fcgi", "lighttpd", "apache2", "curl"] { _ = try WebServerFixture.tool(tool) }
+            for tool in ["nginx", "fcgiwrap", "spawn-fcgi", "lighttpd", "apache2", "curl"] { _ = try InstalledTool.path(tool) }
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
@@ -344,7 +344,7 @@ final class InstalledPackage {
         guard let holder, let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(holder.pid)/ns/mnt") else { return [] }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid_t($0) }.filter {
-            WebServerFixture.isAlive($0) && (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/ns/mnt")) == namespace
+            ProcTable.isAlive($0) && (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/ns/mnt")) == namespace
         }
     }
 
@@ -356,7 +356,7 @@ final class InstalledPackage {
         var members = namespaceMembers().filter { $0 != holder?.pid }
         for pid in members { kill(pid, SIGTERM) }
         let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline, members.contains(where: WebServerFixture.isAlive) { usleep(20_000) }
+        while Date() < deadline, members.contains(where: ProcTable.isAlive) { usleep(20_000) }
         members = namespaceMembers()
         for pid in members { kill(pid, SIGKILL) }
         holder?.reap(timeout: 5)

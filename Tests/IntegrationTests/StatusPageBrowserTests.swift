@@ -110,7 +110,7 @@ enum Chromium {
         let profile = try FileManager.default.url(for: .itemReplacementDirectory, in: .userDomainMask,
                                                   appropriateFor: URL(fileURLWithPath: NSTemporaryDirectory()), create: true).path
         defer { try? FileManager.default.removeItem(atPath: profile) }
-        let chromium = try WebServerFixture.tool("chromium")
+        let chromium = try InstalledTool.path("chromium")
         let common = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
                       "--user-data-dir=\(profile)", "--window-size=412,900", "--force-device-scale-factor=1"]
         let base = "\(artifacts)/\(name)"

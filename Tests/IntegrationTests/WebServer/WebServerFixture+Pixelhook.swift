@@ -44,7 +44,7 @@ extension WebServerFixture {
             guard let pid = pid_t(entry), pid != getpid(),
                   let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe"),
                   exe == target || exe == binary,
-                  isAlive(pid),
+                  ProcTable.isAlive(pid),
                   let raw = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
             let arguments = raw.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             let first = arguments.count > 1 ? arguments[1] : ""
@@ -75,7 +75,7 @@ extension WebServerFixture {
     static func startResponder(binary: String, socket: String, log: String) throws -> ChildProcess {
         let responder = try ChildProcess.server(
             binary, ["fastcgi", "--listen", socket, "--socket-mode", "0660"],
-            environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"], log: log)
+            environment: ChildProcess.plainEnvironment, log: log)
         let deadline = Date().addingTimeInterval(10)
         while !accepts(socket) {
             guard responder.isRunning else { throw FixtureError("the replacement responder exited (\(responder.status))") }
@@ -116,30 +116,5 @@ extension WebServerFixture {
         ]) { $1 }.merging(settings) { $1 }
         let outcome = try PixelhookRun.run(arguments, binary: binary, environment: environment, separateStderr: false, timeout: timeout)
         return (outcome.exitCode, outcome.stdout)
-    }
-
-    /// Every file in the build directories under `deliveries/` (`PROJECT/BUILD/NAME`), hidden
-    /// ones included: what a crash may have left behind.
-    func spoolEntries() -> [String] {
-        let fm = FileManager.default
-        let root = spool + "/deliveries"
-        var found: [String] = []
-        for project in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
-            for build in (try? fm.contentsOfDirectory(atPath: root + "/" + project)) ?? [] {
-                for file in (try? fm.contentsOfDirectory(atPath: root + "/" + project + "/" + build)) ?? [] {
-                    found.append("\(project)/\(build)/\(file)")
-                }
-            }
-        }
-        return found.sorted()
-    }
-
-    /// Resident memory of a process in KiB (`VmRSS`), nil if it is gone.
-    static func residentKiB(_ pid: pid_t) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
-        }
-        return nil
     }
 }
