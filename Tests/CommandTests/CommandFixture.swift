@@ -66,10 +66,7 @@ final class CommandFixture {
 
     /// A payload shaped like the sender's.
     static func payload(event: String = "build.approved", uploadId: String = "u1", project: String = projectID) -> String {
-        """
-        {"event":"\(event)","projectId":"\(project)","uploadId":"\(uploadId)","fileUrl":null,\
-        "status":"x","objection":null,"timestamp":"2026-03-29T14:30:00.000Z"}
-        """
+        SenderPayload.json(event: event, projectId: project, uploadId: uploadId, status: "x", timestamp: "2026-03-29T14:30:00.000Z")
     }
 
     /// Stores a payload in the spool without running its handler, as a request whose runner

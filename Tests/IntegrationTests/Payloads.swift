@@ -12,12 +12,7 @@ enum Payloads {
     /// A compact, valid payload for the configured project.
     static func event(_ event: String, uploadId: String?, projectId: String = WebServerFixture.projectID,
                       status: String = "pending", objection: String? = nil, padding: Int = 0) -> Data {
-        func quoted(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "null" }
-        let extra = padding > 0 ? ",\"padding\":\"\(String(repeating: "x", count: padding))\"" : ""
-        return Data("""
-            {"event":"\(event)","projectId":"\(projectId)","uploadId":\(quoted(uploadId)),\
-            "fileUrl":null,"status":"\(status)","objection":\(quoted(objection)),\
-            "timestamp":"2026-03-29T13:00:00.000Z"\(extra)}
-            """.utf8)
+        Data(SenderPayload.json(event: event, projectId: projectId, uploadId: uploadId, status: status, objection: objection,
+                                timestamp: "2026-03-29T13:00:00.000Z", padding: padding).utf8)
     }
 }

@@ -44,12 +44,8 @@ final class ScratchSpool {
 
 func payload(event: String = "build.approved", uploadId: String? = "u1", project: String = "p1",
              objection: String? = nil) -> [UInt8] {
-    let upload = uploadId.map { "\"\($0)\"" } ?? "null"
-    let reason = objection.map { "\"\($0)\"" } ?? "null"
-    return Array("""
-        {"event":"\(event)","projectId":"\(project)","uploadId":\(upload),"fileUrl":null,\
-        "status":"x","objection":\(reason),"timestamp":"2026-03-29T14:30:00.000Z"}
-        """.utf8)
+    Array(SenderPayload.json(event: event, projectId: project, uploadId: uploadId, status: "x", objection: objection,
+                             timestamp: "2026-03-29T14:30:00.000Z").utf8)
 }
 
 func delivery(_ body: [UInt8], nonce: String = "n1") throws -> Delivery {
