@@ -31,6 +31,7 @@ final class InstalledPackage {
     let token = "pkg-" + UUID().uuidString.lowercased()
     /// The temporary directory: the edited config copies, the servers' logs, rendered configs.
     let directory: String
+    private let temporary: TemporaryDirectory
     let deb: String
     private(set) var ports: [PackagedGateway: Int] = [:]
 
@@ -63,15 +64,14 @@ final class InstalledPackage {
 
     init() throws {
         systemConfig = try SystemConfigLock()
-        var template = Array("/tmp/pixelhook-pkg.XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp: \(String(cString: strerror(errno)))") }
-        directory = String(cString: made)
+        temporary = try TemporaryDirectory(prefix: "pixelhook-pkg")
+        directory = temporary.path
         chmod(directory, 0o755)  // www-data reads the config copy through it
         do {
             deb = try InstalledPackage.freshDeb()
             for tool in ["nginx", "fcgiwrap", "spawn-fcgi", "lighttpd", "apache2", "curl"] { _ = try InstalledTool.path(tool) }
         } catch {
-            try? FileManager.default.removeItem(atPath: directory)
+            temporary.remove()
             throw error
         }
         do {
@@ -369,7 +369,7 @@ final class InstalledPackage {
         undo = []
         if installed { _ = try? uninstall(keepConfig: false) }
         try? FileManager.default.removeItem(atPath: InstalledPackage.spool)
-        try? FileManager.default.removeItem(atPath: directory)
+        temporary.remove()
     }
 }
 

@@ -16,10 +16,11 @@ import Glibc
 struct SpoolStorageFaultTests {
     /// A 256 KiB tmpfs of the test's own, unmounted and removed when `body` returns.
     func withTinyDisk(_ body: (Tmpfs) throws -> Void) throws {
-        let disk = try Tmpfs(at: FileManager.default.temporaryDirectory.path + "/pixelhook-disk-" + UUID().uuidString, size: "256k")
+        let directory = try TemporaryDirectory(prefix: "pixelhook-disk")
+        let disk = try Tmpfs(at: directory.path + "/disk", size: "256k")
         defer {
             disk.unmount()
-            rmdir(disk.path)
+            directory.remove()
         }
         try body(disk)
     }

@@ -31,8 +31,9 @@ extension ChildProcess {
         let process = try ChildProcess(executable, arguments, environment: environment, stdin: files.path + "/in",
                                        stdout: files.path + "/out", stderr: separateStderr ? files.path + "/err" : nil,
                                        directory: directory)
-        return process.finish(timeout: timeout, started: started, stdout: files.path + "/out",
-                              stderr: separateStderr ? files.path + "/err" : nil)
+        return withExtendedLifetime(files) {  // its files are read before it goes
+            process.finish(timeout: timeout, started: started, stdout: files.path + "/out", stderr: separateStderr ? files.path + "/err" : nil)
+        }
     }
 
     /// Waits up to `timeout` seconds (then kills it) and reads the output files it was given.

@@ -74,6 +74,7 @@ public final class Tmpfs {
     public static let unavailable: String? = {
         guard let directory = try? TemporaryDirectory(prefix: "pixelhook-mount-probe") else { return "cannot create a temporary directory" }
         let probe = directory.path
+        defer { withExtendedLifetime(directory) {} }  // removed once the probe is done
         do {
             try ToolRun.check("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe])
         } catch {
