@@ -58,10 +58,7 @@ final class CommandFixture {
 
     /// Writes an executable `/bin/sh` handler; `$FIXTURE` in it is the fixture's directory.
     func handler(_ name: String, _ script: String, mode: Int = 0o755) throws {
-        let path = handlers + "/" + name
-        let text = "#!/bin/sh\nFIXTURE='\(directory)'\n" + script + "\n"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        try ShellScript.write("FIXTURE='\(directory)'\n" + script, to: handlers + "/" + name, mode: mode_t(mode))
     }
 
     /// A payload shaped like the sender's.

@@ -28,9 +28,7 @@ final class ScratchSpool {
 
     /// Writes an executable `/bin/sh` handler.
     func handler(_ name: String, _ script: String) throws {
-        let path = handlers + "/" + name
-        try ("#!/bin/sh\n" + script + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        try ShellScript.write(script, to: handlers + "/" + name)
     }
 
     func read(_ relativePath: String) -> String? {

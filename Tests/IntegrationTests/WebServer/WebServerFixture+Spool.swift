@@ -8,9 +8,7 @@ import Glibc
 extension WebServerFixture {
     /// Writes an executable `/bin/sh` script into the handlers directory.
     func writeHandler(named name: String, _ script: String) throws {
-        let path = handlers + "/" + name
-        try ("#!/bin/sh\n" + script + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
+        try ShellScript.write(script, to: handlers + "/" + name)
     }
 
     /// A handler that appends `EVENT DELIVERY` to `runs.log`, one line per run.
