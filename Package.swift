@@ -51,13 +51,14 @@ let package = Package(
         ),
         .testTarget(
             name: "PixelhookCoreTests",
-            dependencies: ["PixelhookCore"]
+            dependencies: ["PixelhookCore", "PixelhookTestSupport"]
         ),
         .testTarget(
             name: "PixelhookRuntimeTests",
             dependencies: ["PixelhookCore", "PixelhookRuntime", "PixelhookTestSupport"]
         ),
-        // What the test targets share: where `pixelhook` was built, and running a program (ToolRun).
+        // What the test targets share: starting a process (ChildProcess), running the built
+        // `pixelhook`, temporary directories and users, the seeds' payloads from examples/events.
         .target(name: "PixelhookTestSupport", path: "Tests/PixelhookTestSupport"),
         // Real lighttpd, nginx and fcgiwrap driving the built `pixelhook` binary.
         .testTarget(

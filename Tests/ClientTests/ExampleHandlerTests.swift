@@ -18,12 +18,12 @@ struct ExampleHandlerTests {
     /// A copy of the example handlers with `settings` as their handlers.env, an activity log in
     /// the scratch directory, and a spool beside them.
     final class Setup {
-        let scratch: Scratch
+        let scratch: TemporaryDirectory
         var handlers: String { scratch.path + "/handlers" }
         var activityLog: String { scratch.path + "/activity.log" }
 
         init(_ settings: [String: String] = [:]) throws {
-            scratch = try Scratch()
+            scratch = try TemporaryDirectory(prefix: "pixelhook-client")
             let examples = BuiltBinary.packageRoot + "/examples/handlers"
             try FileManager.default.copyItem(atPath: examples, toPath: handlers)
             var lines = ["ACTIVITY_LOG='\(activityLog)'"]
@@ -92,11 +92,11 @@ struct ExampleHandlerTests {
 
     /// Bin directories holding only what the handlers need, to make the alert take each of its
     /// three ways of writing JSON.
-    static func tools(_ jsonTool: String, in scratch: Scratch) throws -> String {
+    static func tools(_ jsonTool: String, in scratch: TemporaryDirectory) throws -> String {
         let bin = scratch.path + "/bin-" + jsonTool
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         for tool in ["dirname", "tr", "mkdir", "curl", jsonTool] {
-            try FileManager.default.createSymbolicLink(atPath: bin + "/" + tool, withDestinationPath: try Run.tool(tool))
+            try FileManager.default.createSymbolicLink(atPath: bin + "/" + tool, withDestinationPath: try InstalledTool.path(tool))
         }
         return bin
     }
@@ -134,7 +134,7 @@ struct ExampleHandlerTests {
 
     @Test("the alert webhook unreachable: exit 75 (kept for retry); refusing: exit 1")
     func alertFailures() throws {
-        let unreachable = try Setup(["ALERT_WEBHOOK_URL": "http://127.0.0.1:\(try unusedPort())/hook"])
+        let unreachable = try Setup(["ALERT_WEBHOOK_URL": "http://127.0.0.1:\(try unusedLocalPort())/hook"])
         let first = try unreachable.run("build.rejected", Self.envelope(Pipeline.rejected, objection: "x"))
         #expect(first.status == 75, "\(first)")
 

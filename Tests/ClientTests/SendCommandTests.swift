@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import PixelhookCore
 import Testing
 
@@ -101,7 +102,7 @@ struct SendCommandTests {
 
     @Test("nothing listening: one line on stderr, nothing on stdout, exit 1")
     func nothingListening() throws {
-        let port = try unusedPort()
+        let port = try unusedLocalPort()
         let run = try Run.pixelhook(["send", "http://127.0.0.1:\(port)/hook"])
         #expect(run.status == 1, "\(run)")
         #expect(run.stdout.isEmpty, "\(run)")

@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import PixelhookCore
 import Testing
 
@@ -97,7 +98,7 @@ struct SimulateCommandTests {
 
     @Test("nothing listening: one line, exit 1, nothing posted after")
     func nothingListening() throws {
-        let run = try Run.pixelhook(["simulate", "http://127.0.0.1:\(try unusedPort())/hook", "--project-id", "p"])
+        let run = try Run.pixelhook(["simulate", "http://127.0.0.1:\(try unusedLocalPort())/hook", "--project-id", "p"])
         #expect(run.status == 1, "\(run)")
         #expect(run.stderrLines.count == 1 && run.stderr.contains("build.uploaded"), "\(run)")
         #expect(run.stdoutLines.count == 1, "only the build line: \(run)")

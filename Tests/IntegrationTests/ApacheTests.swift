@@ -57,8 +57,8 @@ struct ApacheTests {
     /// What `examples/shared-hosting/htaccess` tells the account to do: the binary as
     /// `public_html/hooks/pixelhook.cgi`, the example as `.htaccess` beside it, settings in
     /// `~/.config/pixelhook/pixelhook.conf` with the spool and a recording handler in the home.
-    static func followHtaccessExample(_ account: ThrowawayAccount) throws -> (cgi: String, spool: String, runs: String) {
-        try account.copy(WebServerFixture.builtBinary, to: "public_html/hooks/pixelhook.cgi", mode: 0o755)
+    static func followHtaccessExample(_ account: ThrowawayUser) throws -> (cgi: String, spool: String, runs: String) {
+        try account.copy(try PixelhookRun.binary(), to: "public_html/hooks/pixelhook.cgi", mode: 0o755)
         try account.copy(BuiltBinary.packageRoot + "/examples/shared-hosting/htaccess", to: "public_html/hooks/.htaccess", mode: 0o644)
         let spool = account.home + "/pixelhook/spool"
         try account.write(".config/pixelhook/pixelhook.conf", """
@@ -92,7 +92,7 @@ struct ApacheTests {
     func htaccessWithoutSuexec() throws {
         let systemConfig = try SystemConfigLock()  // what it reads depends on /etc/pixelhook
         defer { withExtendedLifetime(systemConfig) {} }
-        try ThrowawayAccount.with { account in
+        try ThrowawayUser.with(shell: "/bin/sh", homeMode: 0o711) { account in
             let (_, spool, runs) = try ApacheTests.followHtaccessExample(account)
             let site = account.home + "/public_html"
             let server = try WebServerFixture(.apacheCGI, appendedConfig: ApacheTests.sharedHostConfig(site) + """
@@ -125,7 +125,7 @@ struct ApacheTests {
         lines[1] = "public_html"
         try lines.joined(separator: "\n").write(toFile: ApacheTests.suexecConfig, atomically: true, encoding: .utf8)
 
-        try ThrowawayAccount.with { account in
+        try ThrowawayUser.with(shell: "/bin/sh", homeMode: 0o711) { account in
             let (cgi, spool, runs) = try ApacheTests.followHtaccessExample(account)
 
             let homes = (account.home as NSString).deletingLastPathComponent

@@ -12,7 +12,8 @@ import Glibc
 /// and its directory removed when released.
 final class BareResponder {
     let directory: String
-    private let process: ServerProcess
+    private let temporary: TemporaryDirectory
+    private let process: ChildProcess
     private(set) var exitCode: Int32?
 
     var spool: String { directory + "/spool" }
@@ -27,9 +28,8 @@ final class BareResponder {
     ///   - ready: polled (with the directory) until true, for up to 10 s.
     init(_ arguments: [String], environment: [String: String] = [:], waitForExit: Bool = false,
          ready: (String) -> Bool = { _ in true }) throws {
-        var template = Array("/tmp/pixelhook-trust.XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp: \(String(cString: strerror(errno)))") }
-        let directory = String(cString: made)
+        temporary = try TemporaryDirectory(prefix: "pixelhook-trust")
+        let directory = temporary.path
         self.directory = directory
         let handlers = directory + "/handlers"
         do {
@@ -47,10 +47,10 @@ final class BareResponder {
             let expanded = arguments.map {
                 $0.replacingOccurrences(of: "SOCKET", with: directory + "/pixelhook.sock").replacingOccurrences(of: "DIR", with: directory)
             }
-            process = try ServerProcess(BuiltBinary.path, ["fastcgi"] + expanded, environment: own.merging(environment) { $1 },
+            process = try ChildProcess.server(try PixelhookRun.binary(), ["fastcgi"] + expanded, environment: own.merging(environment) { $1 },
                                         log: directory + "/responder.out")
         } catch {
-            try? FileManager.default.removeItem(atPath: directory)
+            temporary.remove()
             throw error
         }
         if waitForExit {
@@ -80,6 +80,6 @@ final class BareResponder {
             process.reap(timeout: 5)
             if process.isRunning { kill(process.pid, SIGKILL); process.reap() }
         }
-        try? FileManager.default.removeItem(atPath: directory)
+        temporary.remove()
     }
 }

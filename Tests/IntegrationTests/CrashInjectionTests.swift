@@ -77,18 +77,18 @@ struct CrashInjectionTests {
         repeat {
             let log = RunLog(server.lines(of: runsLog))
             busy = (server.pixelhookProcesses().filter { $0.role == .runQueue }.count,
-                    log.openPIDs.filter(WebServerFixture.isAlive).count)
+                    log.openPIDs.filter(ProcTable.isAlive).count)
             if busy == (0, 0) { break }
             usleep(50_000)
         } while Date().timeIntervalSince(quietStart) < 30
         let quiet = String(format: "quiet after %.1f s%@", Date().timeIntervalSince(quietStart),
                            busy == (0, 0) ? "" : " (still \(busy.supervisors) supervisors, \(busy.handlers) handlers)")
         try StoredAttempts.endedLongAgo(spool: server.spool)  // past the back-off (SPEC "Retries")
-        let retry = try server.runCommand(["retry"], settings: ["PIXELHOOK_MAX_HANDLERS": String(Self.maxHandlers)])
-        #expect(retry.code == 0, "pixelhook retry: \(retry)")
+        let retry = try server.runPixelhook(["retry"], settings: ["PIXELHOOK_MAX_HANDLERS": String(Self.maxHandlers)])
+        #expect(retry.status == 0, "pixelhook retry: \(retry)")
         let runsBeforeSecondRetry = server.lines(of: runsLog).count
-        let again = try server.runCommand(["retry"], settings: ["PIXELHOOK_MAX_HANDLERS": String(Self.maxHandlers)])
-        #expect(again.code == 0 && again.output.isEmpty, "a second retry found more to do: \(again)")
+        let again = try server.runPixelhook(["retry"], settings: ["PIXELHOOK_MAX_HANDLERS": String(Self.maxHandlers)])
+        #expect(again.status == 0 && again.output.isEmpty, "a second retry found more to do: \(again)")
         #expect(server.lines(of: runsLog).count == runsBeforeSecondRetry)
 
         // What the killer did, and that it mattered.
@@ -204,7 +204,7 @@ final class ProcessKiller: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
     private var killed: [WebServerFixture.PixelhookProcess] = []
-    private var replacements: [ServerProcess] = []
+    private var replacements: [ChildProcess] = []
     private let finished = DispatchSemaphore(value: 0)
 
     /// - Parameter responder: when set, the serving responder (one of `targets`) is killed about

@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -46,7 +47,7 @@ struct FastCGIResilienceTests {
         connection.shutdownWrite()
         #expect(connection.waitForClose(timeout: 10), "the responder kept the connection")
         connection.close()
-        #expect(WebServerFixture.isAlive(serving), "the responder died (SIGABRT) on the record")
+        #expect(ProcTable.isAlive(serving), "the responder died (SIGABRT) on the record")
         #expect(server.servingResponderPID(timeout: 0) == serving, "the responder was replaced: it died on the record")
         if record == .getValuesInBody {
             // Its params were sound: the request is answered (a bad body, not stored) or dropped.
@@ -76,14 +77,14 @@ struct FastCGIResilienceTests {
         try server.waitForHandlers(count: 1)
         #expect(server.storedDeliveries == ["\(WebServerFixture.projectID)/665a2b3c4d5e6f7a8b9c0e1f/build.approved"])
         let second = try #require(server.servingResponderPID(other: first), "no new responder after the kill")
-        #expect(WebServerFixture.isAlive(parent) && WebServerFixture.isAlive(second))
+        #expect(ProcTable.isAlive(parent) && ProcTable.isAlive(second))
         let log = (try? String(contentsOfFile: server.logDirectory + "/pixelhook.out", encoding: .utf8)) ?? ""
         #expect(log.contains("ALARM: the responder (pid \(first)) was killed by signal 9"), "\(log)")
 
         // SIGTERM to the parent still stops both, exit 0, and the socket file it made is gone.
         try server.signalResponder(SIGTERM)
         #expect(try server.waitForResponderExit(timeout: 10) == 0)
-        #expect(!WebServerFixture.isAlive(second))
+        #expect(!ProcTable.isAlive(second))
         if launch == .listen { #expect(access(server.responderSocket, F_OK) != 0, "the socket file is still there") }
     }
 

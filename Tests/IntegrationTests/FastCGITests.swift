@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -58,7 +59,7 @@ struct FastCGITests {
         let results = try server.waitForHandlers(count: 1)
         #expect(results.values.first?["state"] == "done", "\(results)")
         #expect(server.runs == ["build.approved \(WebServerFixture.projectID)/665a2b3c4d5e6f7a8b9c0e1f/build.approved"])
-        #expect(WebServerFixture.isAlive(pid))
+        #expect(ProcTable.isAlive(pid))
     }
 
     @Test("One responder serves two nginx locations with their own PIXELHOOK_PROJECT_IDS and spools")
@@ -106,7 +107,7 @@ struct FastCGITests {
                 "\(server.requestLog(in: spoolB))")
         // All four went through the one responder the fixture started.
         let pid = try #require(server.responderPID)
-        #expect(WebServerFixture.isAlive(pid))
+        #expect(ProcTable.isAlive(pid))
     }
 
     @Test("A handler sleeping 10 s: 50 requests of other builds are all answered 200 meanwhile, each quickly")
@@ -173,7 +174,7 @@ struct FastCGITests {
         #expect(throws: FixtureError.self) { try FastCGIConnection(socket: server.responderSocket) }
 
         usleep(300_000)
-        #expect(WebServerFixture.isAlive(pid), "the responder exited with four requests unanswered")
+        #expect(ProcTable.isAlive(pid), "the responder exited with four requests unanswered")
         for (connection, body) in zip(connections, bodies) { try connection.sendBody(body) }
         for (index, connection) in connections.enumerated() {
             let response = try connection.readResponse(timeout: 10)
@@ -208,10 +209,10 @@ struct FastCGITests {
 
         // The runners write their result just before they exit: give them a moment to go.
         let deadline = Date().addingTimeInterval(5)
-        while !WebServerFixture.children(of: pid).isEmpty, Date() < deadline { usleep(20_000) }
-        #expect(WebServerFixture.children(of: pid).isEmpty, "still running under the responder: \(WebServerFixture.children(of: pid))")
-        #expect(WebServerFixture.zombies(of: pid).isEmpty, "zombies under the responder \(pid): \(WebServerFixture.zombies(of: pid))")
-        #expect(WebServerFixture.isAlive(pid))
+        while !ProcTable.children(of: pid).isEmpty, Date() < deadline { usleep(20_000) }
+        #expect(ProcTable.children(of: pid).isEmpty, "still running under the responder: \(ProcTable.children(of: pid))")
+        #expect(ProcTable.zombies(of: pid).isEmpty, "zombies under the responder \(pid): \(ProcTable.zombies(of: pid))")
+        #expect(ProcTable.isAlive(pid))
     }
 
     @Test("Clients that break off mid-request or send garbage do not take the responder down")
@@ -251,14 +252,14 @@ struct FastCGITests {
             let connection = try FastCGIConnection(socket: server.responderSocket)
             try connection.send(bytes)
             connection.close()
-            #expect(WebServerFixture.isAlive(pid), "after \(name)")
+            #expect(ProcTable.isAlive(pid), "after \(name)")
         }
         for (name, bytes) in garbage {
             let connection = try FastCGIConnection(socket: server.responderSocket)
             try? connection.send(bytes)  // it may hang up before all of the noise is written
             connection.shutdownWrite()
             #expect(connection.waitForClose(timeout: 10), "the responder kept the connection after \(name)")
-            #expect(WebServerFixture.isAlive(pid), "after \(name)")
+            #expect(ProcTable.isAlive(pid), "after \(name)")
         }
 
         // Straight on the socket and through nginx, the next requests are served.
@@ -275,6 +276,6 @@ struct FastCGITests {
         try server.waitForHandlers(count: 1)
         #expect(server.storedDeliveries == ["\(WebServerFixture.projectID)/665a2b3c4d5e6f7a8b9c0e1f/build.approved"])
         #expect(server.runs.count == 1)
-        #expect(WebServerFixture.isAlive(pid) && server.servingResponderPID(timeout: 0) == pid)
+        #expect(ProcTable.isAlive(pid) && server.servingResponderPID(timeout: 0) == pid)
     }
 }

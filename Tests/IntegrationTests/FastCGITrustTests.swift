@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +33,7 @@ struct FastCGITrustTests {
 
     @Test("On TCP without --trust-params a client's PIXELHOOK_TOKEN, PROJECT_IDS, SPOOL and HANDLERS change nothing, and it is said")
     func tcpIgnoresParameters() throws {
-        let port = try WebServerFixture.freePort()
+        let port = try unusedLocalPort()
         let responder = try BareResponder(["--listen", "127.0.0.1:\(port)"], environment: ["PIXELHOOK_TOKEN": "s3cret"]) { _ in
             (try? FastCGIConnection(host: "127.0.0.1", port: port)) != nil
         }
@@ -65,7 +66,7 @@ struct FastCGITrustTests {
     @Test("Non-path overrides apply; a spool, handlers or config not allowed at start is refused with 500 and an alarm; an allowed one works",
           arguments: Listener.allCases)
     func pathOverrides(_ listener: Listener) throws {
-        let port = try WebServerFixture.freePort()
+        let port = try unusedLocalPort()
         let arguments: [String] = switch listener {
         case .unixSocket: ["--listen", "SOCKET"]
         case .tcpWithTrustParams: ["--listen", "127.0.0.1:\(port)", "--trust-params"]
@@ -118,7 +119,7 @@ struct FastCGITrustTests {
             ("SOCKET", ["--allow-spool", "spool"], "--allow-spool takes an absolute path"),
           ] as [(String, [String], String)])
     func refusedListen(_ listen: String, _ more: [String], _ expected: String) throws {
-        let port = try WebServerFixture.freePort()
+        let port = try unusedLocalPort()
         let address = listen.replacingOccurrences(of: "PORT", with: String(port))
         let responder = try BareResponder(["--listen", address] + more, waitForExit: true)
         let line = responder.log.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -137,7 +138,7 @@ struct FastCGITrustTests {
             ("[::1]", "::1", nil, true),
           ] as [(String, String, String?, Bool)])
     func allowedClients(_ host: String, _ clients: String, _ source: String?, _ served: Bool) throws {
-        let port = try WebServerFixture.freePort()
+        let port = try unusedLocalPort()
         let target = host == "[::1]" ? "::1" : "127.0.0.1"
         let responder = try BareResponder(["--listen", "\(host):\(port)", "--allowed-clients", clients]) { _ in
             // Ready once it accepts (and, refusing, closes) a connection.

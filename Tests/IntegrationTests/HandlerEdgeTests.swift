@@ -104,7 +104,7 @@ struct HandlerEdgeTests {
             echo "$PIXELHOOK_EVENT $PIXELHOOK_DELIVERY" >> \(out)/runs.log
             """)
         var daemon: pid_t?
-        defer { if let daemon, WebServerFixture.isAlive(daemon) { kill(daemon, SIGKILL) } }
+        defer { if let daemon, ProcTable.isAlive(daemon) { kill(daemon, SIGKILL) } }
 
         let first = try server.post(Payloads.event("build.uploaded", uploadId: "daemon-1"))
         #expect(first.status == 200, "\(first)")
@@ -120,7 +120,7 @@ struct HandlerEdgeTests {
         #expect(results.values.allSatisfy { $0["state"] == "done" }, "\(results)")
         #expect(server.runs.count == 3, "\(server.runs)")
         if let daemon {
-            #expect(WebServerFixture.waitUntilGone(daemon, timeout: 5), "sleep 1000 (\(daemon)) outlived its handler")
+            #expect(ProcTable.waitUntilGone(daemon, timeout: 5), "sleep 1000 (\(daemon)) outlived its handler")
         }
     }
 }

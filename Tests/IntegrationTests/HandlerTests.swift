@@ -105,8 +105,8 @@ struct HandlerTests {
             let pid = try #require(server.lines(of: "\(out)/\(name)").first.flatMap { pid_t($0) }, "\(name) not written")
             // Killed processes may take a moment to be gone; a zombie counts as gone.
             let deadline = Date().addingTimeInterval(5)
-            while WebServerFixture.isAlive(pid), Date() < deadline { usleep(20_000) }
-            #expect(!WebServerFixture.isAlive(pid), "\(name) \(pid) is still running after the timeout")
+            while ProcTable.isAlive(pid), Date() < deadline { usleep(20_000) }
+            #expect(!ProcTable.isAlive(pid), "\(name) \(pid) is still running after the timeout")
         }
     }
 

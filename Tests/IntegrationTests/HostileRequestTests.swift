@@ -298,7 +298,7 @@ struct HostileRequestTests {
         var pids: [String: pid_t] = [:]
         defer {
             // Whatever survived is this test's: stopped by its recorded PID.
-            for pid in pids.values where WebServerFixture.isAlive(pid) { kill(pid, SIGKILL) }
+            for pid in pids.values where ProcTable.isAlive(pid) { kill(pid, SIGKILL) }
         }
         let hang = try server.post(Payloads.event("build.uploaded", uploadId: "hang-1"))
         let quick = try server.post(Payloads.event("build.uploaded", uploadId: "quick-1"))
@@ -315,7 +315,7 @@ struct HostileRequestTests {
         #expect(pids.count == 4, "\(pids)")
         // TERM, then KILL after 2 s: allow for both.
         for (name, pid) in pids.sorted(by: { $0.key < $1.key }) {
-            #expect(WebServerFixture.waitUntilGone(pid, timeout: 5), "\(name) \(pid) is still running after its handler ended")
+            #expect(ProcTable.waitUntilGone(pid, timeout: 5), "\(name) \(pid) is still running after its handler ended")
         }
         server.expectNoCrash([hang, quick], responder: server.servingResponderPID())
     }

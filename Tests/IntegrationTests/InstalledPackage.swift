@@ -31,11 +31,12 @@ final class InstalledPackage {
     let token = "pkg-" + UUID().uuidString.lowercased()
     /// The temporary directory: the edited config copies, the servers' logs, rendered configs.
     let directory: String
+    private let temporary: TemporaryDirectory
     let deb: String
     private(set) var ports: [PackagedGateway: Int] = [:]
 
-    private var holder: ServerProcess?
-    private var servers: [ServerProcess] = []
+    private var holder: ChildProcess?
+    private var servers: [ChildProcess] = []
     /// Undone in reverse order at teardown (disable what was enabled).
     private var undo: [(String, [String])] = []
     private var installed = false
@@ -63,15 +64,14 @@ final class InstalledPackage {
 
     init() throws {
         systemConfig = try SystemConfigLock()
-        var template = Array("/tmp/pixelhook-pkg.XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp: \(String(cString: strerror(errno)))") }
-        directory = String(cString: made)
+        temporary = try TemporaryDirectory(prefix: "pixelhook-pkg")
+        directory = temporary.path
         chmod(directory, 0o755)  // www-data reads the config copy through it
         do {
             deb = try InstalledPackage.freshDeb()
-            for tool in ["nginx", "fcgiwrap", "spawn-fcgi", "lighttpd", "apache2", "curl"] { _ = try WebServerFixture.tool(tool) }
+            for tool in ["nginx", "fcgiwrap", "spawn-fcgi", "lighttpd", "apache2", "curl"] { _ = try InstalledTool.path(tool) }
         } catch {
-            try? FileManager.default.removeItem(atPath: directory)
+            temporary.remove()
             throw error
         }
         do {
@@ -184,7 +184,7 @@ final class InstalledPackage {
             touch \(ready)
             exec sleep 86400
             """
-        let holder = try ServerProcess("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script],
+        let holder = try ChildProcess.server("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script],
                                        environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], log: directory + "/namespace.out")
         self.holder = holder
         let deadline = Date().addingTimeInterval(10)
@@ -198,12 +198,12 @@ final class InstalledPackage {
 
     /// Starts a program inside the namespace (nsenter execs it: the PID is the program's).
     @discardableResult
-    private func launch(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ServerProcess {
+    private func launch(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
         guard let holder else { throw FixtureError("no namespace") }
         var environment = environment
         environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         environment["LANG"] = "C.UTF-8"
-        let process = try ServerProcess("/usr/bin/nsenter", ["--mount=/proc/\(holder.pid)/ns/mnt", "--"] + arguments,
+        let process = try ChildProcess.server("/usr/bin/nsenter", ["--mount=/proc/\(holder.pid)/ns/mnt", "--"] + arguments,
                                         environment: environment, log: logDirectory + "/\(name).out")
         servers.append(process)
         return process
@@ -227,7 +227,7 @@ final class InstalledPackage {
     func startServers() throws {
         try writeOperatorEdits()
         try startNamespace()
-        for gateway in PackagedGateway.allCases { ports[gateway] = try WebServerFixture.freePort() }
+        for gateway in PackagedGateway.allCases { ports[gateway] = try unusedLocalPort() }
         let port = { (gateway: PackagedGateway) in self.ports[gateway]! }
 
         // nginx: fcgiwrap as Debian's fcgiwrap.socket starts it (the socket on fd 0, www-data), the
@@ -344,7 +344,7 @@ final class InstalledPackage {
         guard let holder, let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(holder.pid)/ns/mnt") else { return [] }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid_t($0) }.filter {
-            WebServerFixture.isAlive($0) && (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/ns/mnt")) == namespace
+            ProcTable.isAlive($0) && (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/ns/mnt")) == namespace
         }
     }
 
@@ -356,7 +356,7 @@ final class InstalledPackage {
         var members = namespaceMembers().filter { $0 != holder?.pid }
         for pid in members { kill(pid, SIGTERM) }
         let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline, members.contains(where: WebServerFixture.isAlive) { usleep(20_000) }
+        while Date() < deadline, members.contains(where: ProcTable.isAlive) { usleep(20_000) }
         members = namespaceMembers()
         for pid in members { kill(pid, SIGKILL) }
         holder?.reap(timeout: 5)
@@ -369,7 +369,7 @@ final class InstalledPackage {
         undo = []
         if installed { _ = try? uninstall(keepConfig: false) }
         try? FileManager.default.removeItem(atPath: InstalledPackage.spool)
-        try? FileManager.default.removeItem(atPath: directory)
+        temporary.remove()
     }
 }
 

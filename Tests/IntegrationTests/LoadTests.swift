@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +28,7 @@ struct LoadTests {
                           concurrency: Self.concurrency, directory: server.directory)
         try server.waitForHandlers(count: 1, timeout: 20)
         let responder = gateway == .nginxFastCGI ? server.servingResponderPID() : nil
-        let rssBefore = responder.flatMap(WebServerFixture.residentKiB)
+        let rssBefore = responder.flatMap(ProcTable.residentKiB)
 
         let bodies = (0..<Self.distinct).map {
             Payloads.event("build.uploaded", uploadId: String(format: "load-%06d", $0), padding: $0 % 512)
@@ -35,7 +36,7 @@ struct LoadTests {
         let burst = try Burst.run(url: server.url, bodies: Burst.withDuplicates(bodies, lag: Self.concurrency / 2),
                                   concurrency: Self.concurrency, directory: server.directory)
         let results = try server.waitForHandlers(count: Self.distinct + 1, timeout: 120)
-        let rssAfter = responder.flatMap(WebServerFixture.residentKiB)
+        let rssAfter = responder.flatMap(ProcTable.residentKiB)
 
         let outcomes = Dictionary(grouping: server.requestLog.compactMap { $0["outcome"]?.string }, by: { $0 }).mapValues(\.count)
         let runs = LoadHandler.runs(in: server)
@@ -173,20 +174,14 @@ enum Burst {
         // `next` separates transfers; one after the last would be an empty transfer.
         let text = entries.joined(separator: "next\n")
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try WebServerFixture.tool("curl"))
-        process.arguments = ["-s", "--noproxy", "*", "-m", "60", "--parallel", "--parallel-immediate",
-                             "--parallel-max", String(concurrency), "-K", config]
-        process.environment = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+        let codes = config + ".codes"
         let started = Date()
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let process = try ChildProcess(try InstalledTool.path("curl"), [
+            "-s", "--noproxy", "*", "-m", "60", "--parallel", "--parallel-immediate", "--parallel-max", String(concurrency), "-K", config,
+        ], environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"], stdout: codes, stderr: "/dev/null")
+        process.waitForExit()  // bounded by curl's -m
         let seconds = Date().timeIntervalSince(started)
+        let data = FileManager.default.contents(atPath: codes) ?? Data()
         let statuses = String(decoding: data, as: UTF8.self).split(separator: "\n").map { Int($0) ?? 0 }
         return Outcome(statuses: statuses, seconds: seconds)
     }

@@ -77,12 +77,12 @@ struct PackageInstallTests {
         let deb = try InstalledPackage.freshDeb()
         let version = URL(fileURLWithPath: deb).lastPathComponent.split(separator: "_")[1]
         let tarball = BuiltBinary.packageRoot + "/dist/pixelhook-\(version)-linux-x86_64.tar.gz"
-        var template = Array("/tmp/pixelhook-tarball.XXXXXX".utf8CString)
-        let directory = String(cString: mkdtemp(&template)!)
+        let temporary = try TemporaryDirectory(prefix: "pixelhook-tarball")
+        let directory = temporary.path
         let jail = directory + "/jail"
         defer {
             _ = try? ToolRun.check("/bin/umount", ["-l", jail + "/proc"])
-            try? FileManager.default.removeItem(atPath: directory)
+            temporary.remove()
         }
         try ToolRun.check("/bin/tar", ["-xzf", tarball, "-C", directory])
         let unpacked = directory + "/pixelhook-\(version)-linux-x86_64"

@@ -18,23 +18,19 @@ import Glibc
                            ("metrics_path: /hooks/streampixel ", "metrics_path: \(path) "),
                            ("/etc/prometheus/pixelhook-read-token", tokenFile),
                            ("scrape_interval: 60s", "scrape_interval: 1s"), ("evaluation_interval: 60s", "evaluation_interval: 1s")] {
-            guard text.contains(from) else { throw Failure("examples/prometheus/prometheus.yml no longer holds \(from)") }
+            guard text.contains(from) else { throw FixtureError("examples/prometheus/prometheus.yml no longer holds \(from)") }
             text = text.replacingOccurrences(of: from, with: to)
         }
         return text
-    }
-
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
     }
 
     static let tools = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]
 
     @Test("promtool check config and check rules pass on the shipped examples")
     func examplesPassPromtool() throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = try TemporaryDirectory(prefix: "pixelhook-prometheus")
+        let directory = temporary.path
+        defer { temporary.remove() }
         try "token\n".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
         try Self.scrapeConfig(port: 8080, path: "/hooks/streampixel", tokenFile: directory + "/token")
             .write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
@@ -66,8 +62,8 @@ import Glibc
         try FileManager.default.copyItem(atPath: Self.examples + "/pixelhook-alerts.yml", toPath: directory + "/pixelhook-alerts.yml")
 
         // Ours, on a free port: never the Debian package's own service on 9090.
-        let port = try WebServerFixture.freePort()
-        let prometheus = try ServerProcess("/usr/bin/prometheus", [
+        let port = try unusedLocalPort()
+        let prometheus = try ChildProcess.server("/usr/bin/prometheus", [
             "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
             "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
         ], environment: Self.tools, log: directory + "/prometheus.log")
@@ -113,11 +109,5 @@ import Glibc
               result.count == 1, let value = result[0]["value"] as? [Any], value.count == 2,
               let text = value[1] as? String else { return nil }
         return Double(text)
-    }
-
-    static func temporaryDirectory() throws -> String {
-        var template = Array("/tmp/pixelhook-prometheus.XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw Failure("mkdtemp failed") }
-        return String(cString: made)
     }
 }

@@ -12,10 +12,10 @@ struct SimulateTests {
     /// Runs `pixelhook simulate URL ARGUMENTS…` with a clean environment; returns its exit
     /// status and stdout.
     static func simulate(_ server: WebServerFixture, _ arguments: [String]) throws -> (status: Int32, stdout: String) {
-        let (status, output) = try ToolRun.run(
-            server.binary, ["simulate", server.url, "--project-id", WebServerFixture.projectID] + arguments,
-            environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"])
-        return (status, output)
+        let outcome = try PixelhookRun.run(["simulate", server.url, "--project-id", WebServerFixture.projectID] + arguments,
+                                           binary: server.binary, environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"],
+                                           separateStderr: false, timeout: 120)
+        return (outcome.exitCode ?? outcome.signal ?? -1, outcome.stdout)
     }
 
     /// `runs.log` of the recording handler: `EVENT PROJECT/BUILD/EVENT` per run.

@@ -107,10 +107,10 @@ enum Chromium {
     /// `timeout` stops a browser that hangs, by its PID, after 60 s.
     static func dumpDOM(_ url: String, artifacts: String, name: String) throws -> String {
         try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
-        let profile = try FileManager.default.url(for: .itemReplacementDirectory, in: .userDomainMask,
-                                                  appropriateFor: URL(fileURLWithPath: NSTemporaryDirectory()), create: true).path
-        defer { try? FileManager.default.removeItem(atPath: profile) }
-        let chromium = try WebServerFixture.tool("chromium")
+        let profileDirectory = try TemporaryDirectory(prefix: "pixelhook-chromium")
+        let profile = profileDirectory.path
+        defer { profileDirectory.remove() }
+        let chromium = try InstalledTool.path("chromium")
         let common = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
                       "--user-data-dir=\(profile)", "--window-size=412,900", "--force-device-scale-factor=1"]
         let base = "\(artifacts)/\(name)"

@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

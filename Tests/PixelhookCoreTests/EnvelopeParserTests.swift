@@ -1,3 +1,4 @@
+import PixelhookTestSupport
 import Testing
 @testable import PixelhookCore
 
@@ -243,53 +244,11 @@ struct EnvelopeParserTests {
 
     // MARK: The sender's own examples
 
-    static let seedBuildApproved = """
-        {
-          "event": "build.approved",
-          "projectId": "664f1a2b3c4d5e6f7a8b9c0d",
-          "uploadId": "665a2b3c4d5e6f7a8b9c0e1f",
-          "fileUrl": "https://cdn.streampixel.io/builds/my-build.zip",
-          "status": "Approved",
-          "objection": null,
-          "timestamp": "2026-03-29T14:30:00.000Z"
-        }
-        """
-
-    static let seedBuildRejected = """
-        {
-          "event": "build.rejected",
-          "projectId": "664f1a2b3c4d5e6f7a8b9c0d",
-          "uploadId": "665a2b3c4d5e6f7a8b9c0e1f",
-          "fileUrl": "https://cdn.streampixel.io/builds/my-build.zip",
-          "status": "Reject",
-          "objection": "Build contains unsupported file formats.",
-          "timestamp": "2026-03-29T15:00:00.000Z"
-        }
-        """
-
-    static let seedBuildUploaded = """
-        {
-          "event": "build.uploaded",
-          "projectId": "664f1a2b3c4d5e6f7a8b9c0d",
-          "uploadId": "665a2b3c4d5e6f7a8b9c0e1f",
-          "fileUrl": null,
-          "status": "pending",
-          "objection": null,
-          "timestamp": "2026-03-29T13:00:00.000Z"
-        }
-        """
-
-    static let seedWebhookTest = """
-        {
-          "event": "webhook.test",
-          "projectId": "test_project_id",
-          "uploadId": "test_upload_id",
-          "fileUrl": "https://example.com/test-build.zip",
-          "status": "test",
-          "objection": null,
-          "timestamp": "2026-03-29T14:30:00.000Z"
-        }
-        """
+    /// As shipped in `examples/events/`.
+    static let seedBuildApproved = Seeds.text("build.approved")
+    static let seedBuildRejected = Seeds.text("build.rejected")
+    static let seedBuildUploaded = Seeds.text("build.uploaded")
+    static let seedWebhookTest = Seeds.text("webhook.test")
 
     static let seeds: [(name: String, json: String, expected: Envelope)] = [
         ("build.approved", seedBuildApproved, Envelope(

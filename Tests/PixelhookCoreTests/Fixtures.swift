@@ -1,3 +1,4 @@
+import PixelhookTestSupport
 import Testing
 @testable import PixelhookCore
 
@@ -23,17 +24,7 @@ enum Fixture {
     ]
 
     /// A JSON string literal for ASCII test values (only `"` and `\` need escaping there).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for character in text {
-            switch character {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default: out.append(character)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { SenderPayload.quoted(text) }
 
     /// `{"name":json,...}` in the given order.
     static func object(_ fields: [(name: String, json: String)]) -> [UInt8] {
@@ -61,15 +52,8 @@ enum Fixture {
         fileUrl: String? = nil, status: String = "pending", objection: String? = nil,
         timestamp: String = timestamp
     ) -> [UInt8] {
-        object([
-            ("event", quoted(event)),
-            ("projectId", quoted(projectId)),
-            ("uploadId", uploadId.map(quoted) ?? "null"),
-            ("fileUrl", fileUrl.map(quoted) ?? "null"),
-            ("status", quoted(status)),
-            ("objection", objection.map(quoted) ?? "null"),
-            ("timestamp", quoted(timestamp)),
-        ])
+        Array(SenderPayload.json(event: event, projectId: projectId, uploadId: uploadId, fileUrl: fileUrl, status: status,
+                                 objection: objection, timestamp: timestamp).utf8)
     }
 
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }

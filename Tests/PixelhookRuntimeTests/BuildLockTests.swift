@@ -5,7 +5,7 @@ import PixelhookCore
 
 @Suite struct BuildLockTests {
     @Test func aSecondTakerWithoutWaitingGetsNothing() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let directory = scratch.root
         let held = try #require(try BuildLock.acquire(in: directory, wait: false))
         #expect(BuildLock.isHeld(in: directory))
@@ -16,14 +16,14 @@ import PixelhookCore
     }
 
     @Test func aMissingLockFileIsAFreeLock() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         #expect(!BuildLock.isHeld(in: scratch.root + "/nowhere"))
     }
 
     /// `gc` removes the lock file of a build it empties while holding it: whoever was waiting
     /// must end up holding the lock everybody else sees, not the removed file's.
     @Test func aWaiterWhoseLockFileWasRemovedLocksTheNewOne() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let directory = scratch.root
         let first = try #require(try BuildLock.acquire(in: directory, wait: false))
         let waiter = Task.detached { () throws -> Bool in
@@ -42,7 +42,7 @@ import PixelhookCore
     /// flock, seen in fdinfo), so both stay held while it runs even if its runner is killed;
     /// nothing else of ours reaches it, not even a descriptor left open without `FD_CLOEXEC`.
     @Test func aHandlerHoldsTheBuildsLockAsFd3AndItsSlotAsFd4AndNothingElse() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", """
             for n in 3 4; do echo "$n $(readlink /proc/$$/fd/$n) $(grep -c FLOCK /proc/$$/fdinfo/$n)"; done > ../held
             ls -l /proc/$$/fd/ > ../descriptors

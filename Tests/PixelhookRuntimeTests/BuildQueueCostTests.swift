@@ -18,7 +18,7 @@ import PixelhookTestSupport
         return try #require(key)
     }
 
-    func buildDirectory(_ scratch: Scratch) -> String { scratch.spool + "/deliveries/p1/u1" }
+    func buildDirectory(_ scratch: ScratchSpool) -> String { scratch.spool + "/deliveries/p1/u1" }
 
     func results(in directory: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".result") }
@@ -29,7 +29,7 @@ import PixelhookTestSupport
     /// looked at again: the finished deliveries' results are removed, and the next drain runs
     /// only the one new delivery (a drain that rescanned the build would run all 31 again).
     @Test func aDrainNeverLooksBehindItsCursor() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("webhook.test", "exit 0")
         let settings = scratch.settings()
         let spool = Spool(root: settings.spool)
@@ -44,7 +44,7 @@ import PixelhookTestSupport
     /// A runner killed after writing a result but before moving its cursor: the next drain
     /// skips what has a result and runs the rest, in arrival order, each once.
     @Test func aCursorLeftBehindSkipsNothingAndRerunsNothing() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", #"echo "$PIXELHOOK_EVENT" >> ../order"#)
         let settings = scratch.settings()
         let spool = Spool(root: settings.spool)
@@ -66,7 +66,7 @@ import PixelhookTestSupport
     /// A build with a delivery not done stays listed in `unfinished/` until `retry` makes it
     /// done; `retry` then takes it off the list.
     @Test func aBuildStaysListedUntilEveryDeliveryIsDone() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", "exit 3")
         let settings = scratch.settings()
         let spool = Spool(root: settings.spool)
@@ -88,7 +88,7 @@ import PixelhookTestSupport
     /// A listed build that `gc` removed (its failed deliveries grown old) leaves the list at
     /// the next retry, instead of being tried by every retry for ever.
     @Test func aBuildGCRemovedLeavesTheList() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", "exit 3")
         let settings = scratch.settings()
         let stored = try delivery(payload(event: "build.uploaded"))
@@ -107,7 +107,7 @@ import PixelhookTestSupport
     /// sweep records the boot, and later sweeps read only what is listed. Shown with a build
     /// that is not listed but has a delivery with no result: seen by the full sweep only.
     @Test func retryReadsOnlyListedBuildsOnceItsListsAreComplete() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", "exit 0")
         let settings = scratch.settings()
         let spool = Spool(root: settings.spool)

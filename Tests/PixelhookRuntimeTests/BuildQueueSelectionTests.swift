@@ -6,7 +6,7 @@ import PixelhookCore
 /// `BuildQueue.drain(_:wait:)` with the selections `retry` and `replay` use.
 @Suite struct BuildQueueSelectionTests {
     /// Stores the events of build u1 in order and runs them once.
-    static func storeAndDrain(_ scratch: Scratch, _ events: [String]) throws -> BuildQueue {
+    static func storeAndDrain(_ scratch: ScratchSpool, _ events: [String]) throws -> BuildQueue {
         let settings = scratch.settings()
         var key: DeliveryKey?
         for event in events {
@@ -20,7 +20,7 @@ import PixelhookCore
     }
 
     @Test func pendingRerunningReRunsFailuresOnceEachInArrivalOrder() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         // Fails every time: a rerun that fails again must not loop.
         try scratch.handler("default", #"echo "$PIXELHOOK_EVENT" >> ../runs; [ "$PIXELHOOK_EVENT" = build.saving ] || exit 5"#)
         let queue = try Self.storeAndDrain(scratch, ["build.uploaded", "build.saving", "build.downloading"])
@@ -35,7 +35,7 @@ import PixelhookCore
     }
 
     @Test func namedRerunsWhateverTheResultAndOnlyThose() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", #"echo "$PIXELHOOK_EVENT" >> ../runs"#)
         let queue = try Self.storeAndDrain(scratch, ["build.uploaded", "build.approved"])
         let runs = try #require(try queue.drain(.named(["build.approved.json"]), wait: true))
@@ -45,7 +45,7 @@ import PixelhookCore
     }
 
     @Test func aHeldLockMeansNilWithoutWaiting() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", "exit 3")
         let queue = try Self.storeAndDrain(scratch, ["build.uploaded"])
         let lock = try #require(try BuildLock.acquire(in: queue.directory, wait: false))
@@ -56,7 +56,7 @@ import PixelhookCore
     }
 
     @Test func anUnreadableResultIsRetried() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", "exit 0")
         let queue = try Self.storeAndDrain(scratch, ["build.uploaded"])
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: queue.directory + "/build.uploaded.result"))

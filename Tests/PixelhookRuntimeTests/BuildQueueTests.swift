@@ -5,7 +5,7 @@ import PixelhookCore
 
 @Suite struct BuildQueueTests {
     @Test func runsPendingDeliveriesInArrivalOrderAndRecordsResults() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", #"echo "$PIXELHOOK_EVENT" >> ../order"#)
         let settings = scratch.settings()
         let spool = Spool(root: settings.spool)
@@ -25,7 +25,7 @@ import PixelhookCore
     }
 
     @Test func picksTheEventHandlerBeforeDefault() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", "exit 3")
         try scratch.handler("build.approved", "exit 75")
         let settings = scratch.settings()
@@ -40,7 +40,7 @@ import PixelhookCore
     }
 
     @Test func noHandlerIsDoneAndAnUnrunnableOneFails() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let settings = scratch.settings()
         let first = try delivery(payload(event: "build.uploaded"))
         _ = try Spool(root: settings.spool).store(first)
@@ -58,7 +58,7 @@ import PixelhookCore
     }
 
     @Test func resultAndOutputAreKeptInTheSpool() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", "echo hello from $PIXELHOOK_DELIVERY; exit 2")
         let settings = scratch.settings()
         let stored = try delivery(payload())
@@ -72,7 +72,7 @@ import PixelhookCore
     }
 
     @Test func aSilentHandlerLeavesNoOutputFileNorAnOlderRunsOutput() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", "exit 0")
         let settings = scratch.settings()
         let stored = try delivery(payload())
@@ -86,7 +86,7 @@ import PixelhookCore
     }
 
     @Test func globalCapHoldsAcrossConcurrentBuilds() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         // Each run records how many handlers are running at its start, using a lock-free
         // counter directory: one file per running handler.
         try FileManager.default.createDirectory(atPath: scratch.root + "/running", withIntermediateDirectories: true)

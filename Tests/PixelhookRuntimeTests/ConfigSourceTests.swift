@@ -10,7 +10,7 @@ import Glibc
 /// found without help"), with the places injected.
 @Suite struct ConfigSourceTests {
     @Test func theUsersFileComesBeforeTheSystemsAndANamedOneBeforeBoth() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let user = scratch.root + "/home/.config/pixelhook/pixelhook.conf", system = scratch.root + "/etc.conf"
         #expect(ConfigSource.resolve(named: nil, searchPaths: [user, system]) == .notFound(lookedAt: [user, system]))
         try "PIXELHOOK_PROJECT_IDS=system\n".write(toFile: system, atomically: false, encoding: .utf8)
@@ -25,7 +25,7 @@ import Glibc
     }
 
     @Test func theEnvironmentWinsOverTheFoundFile() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let file = scratch.root + "/pixelhook.conf"
         try "PIXELHOOK_PROJECT_IDS=from-file\nPIXELHOOK_EVENTS=build.approved\n".write(toFile: file, atomically: false, encoding: .utf8)
         let source = SettingsLoader.source(environment: [:], searchPaths: [file])
@@ -38,7 +38,7 @@ import Glibc
     }
 
     @Test func aFileOthersMayWriteIsRefused() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let file = scratch.root + "/pixelhook.conf"
         try "PIXELHOOK_PROJECT_IDS=p\n".write(toFile: file, atomically: false, encoding: .utf8)
         for mode: mode_t in [0o666, 0o620] {
@@ -51,7 +51,7 @@ import Glibc
     }
 
     @Test func passwdAndGroupFilesAreRead() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let passwd = scratch.root + "/passwd", group = scratch.root + "/group"
         try """
             root:x:0:0:root:/root:/bin/bash

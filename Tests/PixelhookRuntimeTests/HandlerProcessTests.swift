@@ -3,7 +3,7 @@ import Testing
 @testable import PixelhookRuntime
 
 @Suite struct HandlerProcessTests {
-    func process(_ scratch: Scratch, _ script: String, timeout: Double = 10) throws -> HandlerProcess {
+    func process(_ scratch: ScratchSpool, _ script: String, timeout: Double = 10) throws -> HandlerProcess {
         try scratch.handler("h", script)
         let input = scratch.root + "/input"
         try Data("the body\n".utf8).write(to: URL(fileURLWithPath: input))
@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test func passesStdinEnvironmentAndWorkingDirectory() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let outcome = try process(scratch, #"cat; echo "$ONLY"; pwd; env | grep -c ."#).run()
         #expect(outcome.exitCode == 0)
         let lines = String(decoding: outcome.output, as: UTF8.self).split(separator: "\n")
@@ -26,7 +26,7 @@ import Testing
 
     @Test(arguments: [0, 1, 75, 3])
     func reportsTheExitCode(code: Int) throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let outcome = try process(scratch, "exit \(code)").run()
         #expect(outcome.exitCode == code)
         #expect(!outcome.timedOut)
@@ -35,7 +35,7 @@ import Testing
     /// An operator's `cp` over the handler, or another thread's fork, holds it open for
     /// writing for a moment: exec fails with ETXTBSY, and the run waits instead of failing.
     @Test func aHandlerOpenForWritingForAMomentStillRuns() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let handler = try process(scratch, "exit 7")
         let writer = open(handler.executable, O_WRONLY | O_CLOEXEC)
         #expect(writer >= 0)
@@ -49,14 +49,14 @@ import Testing
     }
 
     @Test func reportsASignal() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let outcome = try process(scratch, "kill -9 $$").run()
         #expect(outcome.exitCode == nil)
         #expect(outcome.signal == 9)
     }
 
     @Test func timeoutStopsTheWholeProcessGroup() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let pidFile = scratch.root + "/grandchild"
         let started = Date()
         let outcome = try process(scratch, "sleep 300 & echo $! > \(pidFile); sleep 300", timeout: 1).run()
@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func leftoverBackgroundProcessesAreStoppedWhenTheHandlerExits() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let pidFile = scratch.root + "/leftover"
         let outcome = try process(scratch, "sleep 300 >/dev/null 2>&1 & echo $! > \(pidFile); exit 0").run()
         #expect(outcome.exitCode == 0)
@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func outputIsCappedButCounted() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         var handler = try process(scratch, "head -c 5000000 /dev/zero")
         handler.outputCap = 1000
         let outcome = try handler.run()

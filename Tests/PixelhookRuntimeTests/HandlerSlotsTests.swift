@@ -12,7 +12,7 @@ import Testing
     /// A second close of the same number is invisible in one thread except through errno: it
     /// fails with EBADF. In the FastCGI responder it closed another worker's connection.
     @Test func releaseClosesTheDescriptorExactlyOnce() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try Spool(root: scratch.spool).prepare()
         let slots = HandlerSlots(directory: scratch.spool, count: 1)
         guard let slot = try slots.tryAcquire() else {
@@ -31,7 +31,7 @@ import Testing
 /// directory they come from (`HandlerSlots+User`).
 @Suite struct UserHandlerSlotsTests {
     @Test func twoSpoolsWithACapOfOneNeverRunTwoHandlersAtOnce() throws {
-        let shared = try Scratch()
+        let shared = try ScratchSpool()
         let running = shared.root + "/running"
         // Fails (exit 1) if another handler is inside the same interval; mkdir is atomic.
         let script = """
@@ -39,7 +39,7 @@ import Testing
             sleep 0.3
             rmdir \(running)
             """
-        let locations = try (0..<2).map { _ in try Scratch() }
+        let locations = try (0..<2).map { _ in try ScratchSpool() }
         let builds = try locations.map { location in
             try location.handler("default", script)
             let stored = try delivery(payload())
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func aSlotDirectoryThatIsNotOursAloneIsRefused() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let directory = HandlerSlots.userDirectory(under: scratch.root)
         #expect(throws: Never.self) { _ = try HandlerSlots.user(count: 1, under: scratch.root) }
         var info = stat()

@@ -16,14 +16,14 @@ import PixelhookCore
     }
 
     @Test func theFirstLineCreatesTheSpoolAndTheLog() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let log = RequestLog(spool: Spool(root: scratch.spool))
         #expect(log.append(record("first")))
         #expect(lines(log.path) == [record("first").line.trimmingCharacters(in: .newlines)])
     }
 
     @Test func aLogMovedAwayKeepsItsLinesAndTheNextLineStartsANewOne() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let log = RequestLog(spool: Spool(root: scratch.spool))
         #expect(log.append(record("before 1")))
         #expect(log.append(record("before 2")))
@@ -39,7 +39,7 @@ import PixelhookCore
     }
 
     @Test func aLogThatCannotBeWrittenIsReportedNotFatal() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         try spool.prepare()
         // A directory where the log should be: open(2) fails with EISDIR.
@@ -51,7 +51,7 @@ import PixelhookCore
     /// whole (a 30 KB projectId, a 60 KB line). Every echoed field is now cut as the answer
     /// cuts it, so a line stays under `RequestRecord.maximumLineBytes`.
     @Test func hostileIdsAreCutInTheLogAsInTheAnswer() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let huge = String(repeating: "a", count: 30_000)
         let escaped = String(repeating: "\u{1}", count: 30_000)  // 6 bytes each once escaped
         var settings = scratch.settings()

@@ -6,7 +6,7 @@ import PixelhookCore
 /// `SPOOL/pending/` and the runner loop that drains it (`DetachedQueueRunner.runPending`).
 @Suite struct RunnerPoolTests {
     @Test func aBuildIsListedOnceAndClaimedByOneRunnerOnly() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         let pending = PendingBuilds(spool: spool)
         let build = BuildID(project: "p1", build: "u1")
@@ -19,7 +19,7 @@ import PixelhookCore
     }
 
     @Test func theEntryOfAStoredBuildIsItsArrivalsUnderANewNameNotANewFile() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         let stored = try delivery(payload())
         _ = try spool.store(stored)
@@ -37,7 +37,7 @@ import PixelhookCore
     }
 
     @Test func namesThatAreNotSpoolSegmentsAreNotListed() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         try spool.prepare()
         for name in ["p1:u1", "p1", "a:b:c", ".x:u1", "p1:..", "p1:~abc", "p1:~none"] {
@@ -48,7 +48,7 @@ import PixelhookCore
     }
 
     @Test func listingStartsWhereTheRunnerSlotSays() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let pending = PendingBuilds(spool: Spool(root: scratch.spool))
         for name in ["a", "b", "c"] { pending.mark(BuildID(project: "p1", build: name)) }
         let first = pending.listed(rotatedBy: 0)
@@ -58,7 +58,7 @@ import PixelhookCore
     }
 
     @Test func aRunnerDrainsEveryListedBuildInOrderThenStops() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let (settings, spool) = try recordingSettings(scratch, maxHandlers: 2)
         let bodies = [payload(event: "build.uploaded", uploadId: "u1"), payload(event: "build.approved", uploadId: "u1"),
                       payload(event: "build.uploaded", uploadId: "u2")]
@@ -73,7 +73,7 @@ import PixelhookCore
     }
 
     @Test func withEveryRunnerSlotHeldARunnerLeavesTheListToTheirHolders() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let (settings, spool) = try recordingSettings(scratch, maxHandlers: 2)
         let stored = try storeAndList(payload(), in: spool)
         let runners = HandlerSlots.runners(spool: spool, count: 2)
@@ -94,7 +94,7 @@ import PixelhookCore
     }
 
     @Test func aListedBuildWithNothingPendingRunsNothing() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let (settings, spool) = try recordingSettings(scratch)
         let stored = try delivery(payload())
         _ = try spool.store(stored)
@@ -109,7 +109,7 @@ import PixelhookCore
 
 extension RunnerPoolTests {
     @Test func aRunnerUsesTheSlotItsStarterTookAndGivesItBack() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let (settings, spool) = try recordingSettings(scratch, maxHandlers: 1)
         try storeAndList(payload(), in: spool)
         let runners = HandlerSlots.runners(spool: spool, count: 1)
@@ -126,7 +126,7 @@ extension RunnerPoolTests {
 
 extension RunnerPoolTests {
     /// Settings whose `default` handler appends each delivery id it runs to `runs`.
-    func recordingSettings(_ scratch: Scratch, maxHandlers: Int = 4) throws -> (Settings, Spool) {
+    func recordingSettings(_ scratch: ScratchSpool, maxHandlers: Int = 4) throws -> (Settings, Spool) {
         try scratch.handler("default", #"echo "$PIXELHOOK_DELIVERY" >> ../runs"#)
         let settings = scratch.settings(maxHandlers: maxHandlers)
         return (settings, Spool(root: settings.spool))

@@ -5,7 +5,7 @@ import PixelhookCore
 
 @Suite struct SpoolBuildsTests {
     @Test func readsEveryBuildWithItsDeliveriesInArrivalOrder() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("build.approved", "exit 3")
         let settings = scratch.settings()
         let spool = Spool(root: settings.spool)

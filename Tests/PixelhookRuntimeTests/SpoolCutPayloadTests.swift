@@ -31,7 +31,7 @@ import PixelhookCore
 
     @Test(arguments: cuts.map(\.name))
     func aDuplicateReplacesAPayloadCutShortAndCountsAsStored(_ cut: String) throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         let stored = try delivery(Self.body)
         try storeAndCut(spool, stored, to: try #require(Self.cuts.first { $0.name == cut }).content)
@@ -45,7 +45,7 @@ import PixelhookCore
     }
 
     @Test func aWholeUnmarkedPayloadWithOtherBytesIsKeptAndTheNewOneIsADuplicate() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         let stored = try delivery(Self.body)
         #expect(try spool.store(stored) == .stored)
@@ -62,7 +62,7 @@ import PixelhookCore
     }
 
     @Test func aWholeJSONObjectUnderTheNameIsKeptEvenIfItIsNoValidEnvelope() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         let stored = try delivery(Self.body)
         let older = Array("{\"event\":\"build.approved\",\"note\":\"stored by an older version\"}".utf8)
@@ -73,7 +73,7 @@ import PixelhookCore
     }
 
     @Test func aRunnerLeavesAPayloadCutShortAloneAndRunsTheDuplicateThatReplacesIt() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", #"cat >> ../ran"#)
         let settings = scratch.settings()
         let spool = Spool(root: settings.spool)
@@ -91,7 +91,7 @@ import PixelhookCore
     }
 
     @Test func aPayloadCutShortIsNoDeliveryToRetryReplayOrBuilds() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let settings = scratch.settings()
         let spool = Spool(root: settings.spool)
         let whole = try delivery(payload(event: "build.uploaded"))
@@ -107,7 +107,7 @@ import PixelhookCore
     }
 
     @Test func aMarkedPayloadThatNoLongerParsesStillFailsItsRun() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", "exit 0")
         let settings = scratch.settings()
         let spool = Spool(root: settings.spool)

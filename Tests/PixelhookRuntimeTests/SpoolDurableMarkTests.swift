@@ -11,7 +11,7 @@ import PixelhookCore
     }
 
     @Test func aStoredPayloadIsMarkedOnlyAfterItsSyncs() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         let stored = try delivery(payload())
         #expect(try spool.store(stored) == .stored)
@@ -21,7 +21,7 @@ import PixelhookCore
     }
 
     @Test func aDuplicateOfAnUnmarkedPayloadSyncsThenMarksIt() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         let stored = try delivery(payload())
         _ = try spool.store(stored)

@@ -34,6 +34,7 @@ struct SpoolJournalCommitTests {
 
 /// A 64 MiB ext4 with a journal, on a loop device, mounted in a temporary directory.
 final class JournalledDisk {
+    private let base: TemporaryDirectory
     let path: String
     private let image: String
     private let journalInfo: String
@@ -46,9 +47,9 @@ final class JournalledDisk {
     }()
 
     init() throws {
-        let base = FileManager.default.temporaryDirectory.path + "/pixelhook-journal-" + UUID().uuidString
-        path = base + "/mnt"
-        image = base + "/ext4.img"
+        base = try TemporaryDirectory(prefix: "pixelhook-journal")
+        path = base.path + "/mnt"
+        image = base.path + "/ext4.img"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, 64 << 20) == 0 else {
             throw Errno(rawValue: errno)
@@ -59,7 +60,6 @@ final class JournalledDisk {
               let info = try? FileManager.default.contentsOfDirectory(atPath: "/proc/fs/jbd2")
                 .first(where: { $0.hasPrefix(device + "-") }) else {
             umount2(path, Int32(MNT_DETACH))
-            try? FileManager.default.removeItem(atPath: base)
             throw Errno.noSuchFileOrDirectory
         }
         journalInfo = "/proc/fs/jbd2/\(info)/info"
@@ -79,7 +79,7 @@ final class JournalledDisk {
         guard mounted else { return }
         mounted = false
         umount2(path, Int32(MNT_DETACH))
-        try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+        base.remove()
     }
 
     /// `loopN` for the filesystem mounted at `path`, from `/proc/self/mountinfo`.

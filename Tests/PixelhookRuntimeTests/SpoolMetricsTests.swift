@@ -21,7 +21,7 @@ import PixelhookCore
     func stored(_ spool: Spool) -> Int { RequestLogCheckpoint(spool: spool).advance().storedDeliveries }
 
     @Test func aScrapeReadsOnlyTheLinesWrittenSinceTheLast() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         append(spool, 3)
         #expect(stored(spool) == 3)
@@ -35,7 +35,7 @@ import PixelhookCore
     }
 
     @Test func aLineStillBeingWrittenIsCountedOnceWhole() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         append(spool, 1)
         let line = Array(record("build.approved").lineBytes)
@@ -49,7 +49,7 @@ import PixelhookCore
     }
 
     @Test func aRotatedLogIsFinishedFromItsNewNameThenTheNewFileIsReadFromItsStart() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         append(spool, 2)
         #expect(stored(spool) == 2)
@@ -65,7 +65,7 @@ import PixelhookCore
     }
 
     @Test func aTruncatedLogIsReadAgainFromItsStart() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         append(spool, 3)
         #expect(stored(spool) == 3)
@@ -75,7 +75,7 @@ import PixelhookCore
     }
 
     @Test func handlerStatesComeFromTheBuildsListedAsNotDone() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("build.uploaded", "exit 3")
         try scratch.handler("build.approved", "exit 0")
         let receiver = Receiver(settings: .success(scratch.settings()))

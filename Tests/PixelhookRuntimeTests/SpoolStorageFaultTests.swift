@@ -16,10 +16,11 @@ import Glibc
 struct SpoolStorageFaultTests {
     /// A 256 KiB tmpfs of the test's own, unmounted and removed when `body` returns.
     func withTinyDisk(_ body: (Tmpfs) throws -> Void) throws {
-        let disk = try Tmpfs(at: FileManager.default.temporaryDirectory.path + "/pixelhook-disk-" + UUID().uuidString, size: "256k")
+        let directory = try TemporaryDirectory(prefix: "pixelhook-disk")
+        let disk = try Tmpfs(at: directory.path + "/disk", size: "256k")
         defer {
             disk.unmount()
-            rmdir(disk.path)
+            directory.remove()
         }
         try body(disk)
     }
@@ -75,7 +76,7 @@ struct SpoolStorageFaultTests {
     /// (a 503 for an event the sender never sends again). Rounds of 40 builds, each with one
     /// old delivery, collected while a new event of each is stored.
     @Test func gcRemovingAnOldBuildDoesNotFailAConcurrentStore() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         try spool.prepare()
         let day = 86_400

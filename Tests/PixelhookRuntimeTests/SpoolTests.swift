@@ -5,7 +5,7 @@ import PixelhookCore
 
 @Suite struct SpoolTests {
     @Test func storesTheRawBodyOnceThenReportsDuplicates() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         let body = payload()
         let first = try spool.store(try delivery(body))
@@ -17,7 +17,7 @@ import PixelhookCore
     }
 
     @Test func leavesNoTemporaryFilesBehind() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         _ = try spool.store(try delivery(payload()))
         _ = try spool.store(try delivery(payload()))
@@ -25,7 +25,7 @@ import PixelhookCore
     }
 
     @Test func differentEventsOfOneBuildAreDifferentDeliveries() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         #expect(try spool.store(try delivery(payload(event: "build.uploaded"))) == .stored)
         #expect(try spool.store(try delivery(payload(event: "build.approved"))) == .stored)
@@ -33,7 +33,7 @@ import PixelhookCore
     }
 
     @Test func webhookTestIsNeverADuplicate() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         let body = payload(event: "webhook.test")
         #expect(try spool.store(try delivery(body, nonce: "a")) == .stored)
@@ -41,7 +41,7 @@ import PixelhookCore
     }
 
     @Test func hostileUploadIdStaysInsideTheSpool() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         for hostile in ["../../x", "a/b", "..", "line\\nbreak", "nul\\u0000byte", String(repeating: "z", count: 10_000)] {
             #expect(try spool.store(try delivery(payload(uploadId: hostile))) == .stored)
@@ -54,7 +54,7 @@ import PixelhookCore
     }
 
     @Test func storageFailureIsAnErrorNotACrash() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         // A regular file where the spool should be: nothing can be created beneath it.
         try Data("x".utf8).write(to: URL(fileURLWithPath: scratch.spool))
         let spool = Spool(root: scratch.spool + "/inner")
@@ -63,7 +63,7 @@ import PixelhookCore
     }
 
     @Test func concurrentProcessesStoreExactlyOnce() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         let body = payload()
         let outcomes = await withTaskGroup(of: Spool.StoreOutcome?.self) { group in

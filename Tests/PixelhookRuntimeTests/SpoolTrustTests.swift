@@ -23,7 +23,7 @@ import Glibc
     }
 
     @Test func aSpoolPixelhookMakesIsItsOwnAndPayloadsAreUnreadableToOthers() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let reception = post(Receiver(settings: .success(scratch.settings())))
         #expect(reception.response.status == 200, "\(reception.response.bodyText)")
         let spool = Spool(root: scratch.spool)
@@ -39,7 +39,7 @@ import Glibc
     @Test("A spool others may write to is refused: 503 with a short reason; the alarm has path, mode and fix",
           arguments: [0o777, 0o770, 0o702] as [mode_t])
     func writableByOthers(mode: mode_t) throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try FileManager.default.createDirectory(atPath: scratch.spool, withIntermediateDirectories: false)
         chmod(scratch.spool, mode)
         let reception = post(Receiver(settings: .success(scratch.settings())))
@@ -57,7 +57,7 @@ import Glibc
     }
 
     @Test func aSpoolOwnedByAnotherUserIsRefusedWithTheChown() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try FileManager.default.createDirectory(atPath: scratch.spool, withIntermediateDirectories: false)
         let nobody = try #require(getpwnam("nobody"))
         chown(scratch.spool, nobody.pointee.pw_uid, nobody.pointee.pw_gid)

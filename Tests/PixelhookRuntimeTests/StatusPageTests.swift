@@ -7,7 +7,7 @@ import PixelhookCore
     /// The page's cost is bounded: of 60 builds only the newest 50 are shown, and of a handler's
     /// output (here 1 MiB) only the first `BuildsPage.outputBytes` are read.
     @Test func showsTheNewestFiftyBuildsAndTheStartOfEachOutput() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("default", #"echo "first line of $PIXELHOOK_DELIVERY"; head -c 1048576 /dev/zero | tr '\0' x"#)
         let settings = scratch.settings()
         let spool = Spool(root: settings.spool)

@@ -8,7 +8,7 @@ import PixelhookCore
 /// others get the same 200 and are only logged, `test coalesced`.
 @Suite struct TestThrottleTests {
     @Test func aSecondTestWithinTheWindowIsAnsweredAndLoggedNotStored() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let receiver = Receiver(settings: .success(scratch.settings()))
         let head = RequestHead(method: "POST", contentType: "application/json", remoteAddress: "203.0.113.9")
         let test = payload(event: "webhook.test", uploadId: nil, project: "test_project_id")
@@ -28,7 +28,7 @@ import PixelhookCore
     }
 
     @Test func aTestAfterTheWindowIsStored() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         try spool.prepare()
         let throttle = TestThrottle(spool: spool)

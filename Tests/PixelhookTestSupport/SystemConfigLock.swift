@@ -13,11 +13,11 @@ public final class SystemConfigLock {
     /// Waits until no other holder has it.
     public init() throws {
         fd = open(SystemConfigLock.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ToolRun.Failed(description: "open \(SystemConfigLock.path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FixtureError("open \(SystemConfigLock.path): \(String(cString: strerror(errno)))") }
         while flock(fd, LOCK_EX) != 0 {
             guard errno == EINTR else {
                 close(fd)
-                throw ToolRun.Failed(description: "flock \(SystemConfigLock.path): \(String(cString: strerror(errno)))")
+                throw FixtureError("flock \(SystemConfigLock.path): \(String(cString: strerror(errno)))")
             }
         }
     }

@@ -47,7 +47,7 @@ public final class Tmpfs {
     /// Writes `filler` until the filesystem is full (ENOSPC).
     public func fill() throws {
         let fd = open(fillerPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ToolRun.Failed(description: "open \(fillerPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FixtureError("open \(fillerPath): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let chunk = [UInt8](repeating: 0x46, count: 4096)
         while true {
@@ -55,7 +55,7 @@ public final class Tmpfs {
             if written < 0 {
                 if errno == EINTR { continue }
                 if errno == ENOSPC { return }
-                throw ToolRun.Failed(description: "write \(fillerPath): \(String(cString: strerror(errno)))")
+                throw FixtureError("write \(fillerPath): \(String(cString: strerror(errno)))")
             }
         }
     }
@@ -72,10 +72,9 @@ public final class Tmpfs {
 
     /// nil when a tmpfs can be mounted here; otherwise why not (the reason a test is skipped).
     public static let unavailable: String? = {
-        var template = Array("/tmp/pixelhook-mount-probe.XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { return "cannot create a temporary directory" }
-        let probe = String(cString: made)
-        defer { rmdir(probe) }
+        guard let directory = try? TemporaryDirectory(prefix: "pixelhook-mount-probe") else { return "cannot create a temporary directory" }
+        let probe = directory.path
+        defer { withExtendedLifetime(directory) {} }  // removed once the probe is done
         do {
             try ToolRun.check("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe])
         } catch {

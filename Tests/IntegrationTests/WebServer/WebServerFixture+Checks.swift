@@ -46,24 +46,8 @@ extension WebServerFixture {
             #expect(!madeUp, "\(gateway): not an answer from pixelhook: \(reply)", sourceLocation: sourceLocation)
         }
         if let responder {
-            #expect(WebServerFixture.isAlive(responder) && servingResponderPID(timeout: 0) == responder,
+            #expect(ProcTable.isAlive(responder) && servingResponderPID(timeout: 0) == responder,
                     "\(gateway): the FastCGI responder \(responder) is gone", sourceLocation: sourceLocation)
         }
-    }
-
-    /// Waits up to `timeout` seconds for a process to be gone (a zombie counts as gone).
-    static func waitUntilGone(_ pid: pid_t, timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while isAlive(pid), Date() < deadline { usleep(20_000) }
-        return !isAlive(pid)
-    }
-
-    /// Runs `pixelhook ARGUMENTS` with the fixture's settings in its environment.
-    func runPixelhook(_ arguments: [String], settings extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        try ToolRun.run(binary, arguments, environment: [
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-            "PIXELHOOK_SPOOL": spool, "PIXELHOOK_HANDLERS": handlers,
-            "PIXELHOOK_PROJECT_IDS": WebServerFixture.projectID,
-        ].merging(extra) { $1 })
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,7 +44,7 @@ extension WebServerFixture {
             guard let pid = pid_t(entry), pid != getpid(),
                   let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe"),
                   exe == target || exe == binary,
-                  isAlive(pid),
+                  ProcTable.isAlive(pid),
                   let raw = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
             let arguments = raw.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             let first = arguments.count > 1 ? arguments[1] : ""
@@ -61,7 +62,7 @@ extension WebServerFixture {
 
     /// `.nginxFastCGI` (`.listen`) after its responder was killed: starts another one on the
     /// same socket, as the fixture does, and waits for the socket. The caller stops it.
-    func startReplacementResponder(log name: String = "pixelhook-replacement") throws -> ServerProcess {
+    func startReplacementResponder(log name: String = "pixelhook-replacement") throws -> ChildProcess {
         guard gateway == .nginxFastCGI, responderLaunch == .listen else {
             throw FixtureError("a replacement responder is for .nginxFastCGI with .listen only")
         }
@@ -71,10 +72,10 @@ extension WebServerFixture {
     /// `pixelhook fastcgi --listen SOCKET` with a clean environment; returns once something
     /// accepts connections on the socket (a dead responder's file is left behind, and the new
     /// one replaces it, possibly under the same inode number: only a connection tells).
-    static func startResponder(binary: String, socket: String, log: String) throws -> ServerProcess {
-        let responder = try ServerProcess(
+    static func startResponder(binary: String, socket: String, log: String) throws -> ChildProcess {
+        let responder = try ChildProcess.server(
             binary, ["fastcgi", "--listen", socket, "--socket-mode", "0660"],
-            environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"], log: log)
+            environment: ChildProcess.plainEnvironment, log: log)
         let deadline = Date().addingTimeInterval(10)
         while !accepts(socket) {
             guard responder.isRunning else { throw FixtureError("the replacement responder exited (\(responder.status))") }
@@ -107,46 +108,13 @@ extension WebServerFixture {
     }
 
     /// Runs `pixelhook ARGUMENTS` (an operator command such as `retry`) on this fixture's spool
-    /// and handlers, with `settings` added; its exit code (nil: killed or still running after
-    /// `timeout`) and its output.
-    func runCommand(_ arguments: [String], settings: [String: String] = [:], timeout: Double = 60) throws -> (code: Int32?, output: String) {
-        let log = directory + "/command-\(UInt32.random(in: 0...UInt32.max)).out"
-        var environment = [
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+    /// and handlers, with `settings` added; its exit code (nil: killed by a signal, or still
+    /// running after `timeout` seconds) and its output, stderr interleaved.
+    func runPixelhook(_ arguments: [String], settings: [String: String] = [:], timeout: Double = 60) throws -> (status: Int32?, output: String) {
+        let environment = ChildProcess.plainEnvironment.merging([
             "PIXELHOOK_SPOOL": spool, "PIXELHOOK_HANDLERS": handlers, "PIXELHOOK_PROJECT_IDS": WebServerFixture.projectID,
-        ]
-        environment.merge(settings) { $1 }
-        let process = try ServerProcess(binary, arguments, environment: environment, log: log)
-        let code = process.waitForExit(timeout: timeout)
-        if process.isRunning {
-            kill(process.pid, SIGKILL)
-            process.reap()
-        }
-        return (code, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-    }
-
-    /// Every file in the build directories under `deliveries/` (`PROJECT/BUILD/NAME`), hidden
-    /// ones included: what a crash may have left behind.
-    func spoolEntries() -> [String] {
-        let fm = FileManager.default
-        let root = spool + "/deliveries"
-        var found: [String] = []
-        for project in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
-            for build in (try? fm.contentsOfDirectory(atPath: root + "/" + project)) ?? [] {
-                for file in (try? fm.contentsOfDirectory(atPath: root + "/" + project + "/" + build)) ?? [] {
-                    found.append("\(project)/\(build)/\(file)")
-                }
-            }
-        }
-        return found.sorted()
-    }
-
-    /// Resident memory of a process in KiB (`VmRSS`), nil if it is gone.
-    static func residentKiB(_ pid: pid_t) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
-        }
-        return nil
+        ]) { $1 }.merging(settings) { $1 }
+        let outcome = try PixelhookRun.run(arguments, binary: binary, environment: environment, separateStderr: false, timeout: timeout)
+        return (outcome.exitCode, outcome.stdout)
     }
 }

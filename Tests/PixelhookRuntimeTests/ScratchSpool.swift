@@ -1,19 +1,20 @@
 import Foundation
 import PixelhookCore
+import PixelhookTestSupport
 @testable import PixelhookRuntime
 
-/// A temporary spool and handlers directory, removed when the test ends.
-final class Scratch {
-    let root: String
+/// A spool and handlers directory in a `TemporaryDirectory`, with the settings that point at
+/// them.
+final class ScratchSpool {
+    private let directory: TemporaryDirectory
+    var root: String { directory.path }
     var spool: String { root + "/spool" }
     var handlers: String { root + "/handlers" }
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.path + "/pixelhook-runtime-" + UUID().uuidString
+        directory = try TemporaryDirectory(prefix: "pixelhook-runtime")
         try FileManager.default.createDirectory(atPath: root + "/handlers", withIntermediateDirectories: true)
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func settings(timeout: Int = 30, maxHandlers: Int = 4) -> Settings {
         var settings = Settings()
@@ -27,9 +28,7 @@ final class Scratch {
 
     /// Writes an executable `/bin/sh` handler.
     func handler(_ name: String, _ script: String) throws {
-        let path = handlers + "/" + name
-        try ("#!/bin/sh\n" + script + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        try ShellScript.write(script, to: handlers + "/" + name)
     }
 
     func read(_ relativePath: String) -> String? {
@@ -43,12 +42,8 @@ final class Scratch {
 
 func payload(event: String = "build.approved", uploadId: String? = "u1", project: String = "p1",
              objection: String? = nil) -> [UInt8] {
-    let upload = uploadId.map { "\"\($0)\"" } ?? "null"
-    let reason = objection.map { "\"\($0)\"" } ?? "null"
-    return Array("""
-        {"event":"\(event)","projectId":"\(project)","uploadId":\(upload),"fileUrl":null,\
-        "status":"x","objection":\(reason),"timestamp":"2026-03-29T14:30:00.000Z"}
-        """.utf8)
+    Array(SenderPayload.json(event: event, projectId: project, uploadId: uploadId, status: "x", objection: objection,
+                             timestamp: "2026-03-29T14:30:00.000Z").utf8)
 }
 
 func delivery(_ body: [UInt8], nonce: String = "n1") throws -> Delivery {
