@@ -100,7 +100,7 @@ import PixelhookCore
     /// A build whose delivery gave up leaves `unfinished/`; `gave-up/` keeps it counted as
     /// gave_up, not as done, until a replay settles it.
     @Test func aDeliveryThatGaveUpIsCountedAsGaveUpUntilItIsReplayed() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         try scratch.handler("build.approved", "exit 3")
         var settings = scratch.settings()
         settings.retryLimit = 1
@@ -128,7 +128,7 @@ import PixelhookCore
     /// The FastCGI responder scrapes from several threads of one process: each writes its
     /// own temporary checkpoint, so none sees another's half-written file.
     @Test func concurrentScrapesInOneProcessKeepTheCheckpointWhole() async throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchSpool()
         let spool = Spool(root: scratch.spool)
         append(spool, 50)
         await withTaskGroup(of: Int.self) { group in
