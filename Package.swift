@@ -31,13 +31,19 @@ let package = Package(
         ),
         // libfcgi's FCGX_* API for the FastCGI responder.
         .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
-        // Thin gateways and one file per subcommand.
+        // The gateways: CGI, stdin and FastCGI (libfcgi) turn a web server's request into a
+        // `Receiver` call and its response into bytes; a library, so tests can call them in-process.
+        .target(
+            name: "PixelhookGateways",
+            dependencies: ["PixelhookCore", "PixelhookRuntime", "CFastCGI", "CPosix"]
+        ),
+        // `main.swift` (mode detection) and one file per subcommand, grouped as `--help` shows them.
         .executableTarget(
             name: "pixelhook",
             dependencies: [
                 "PixelhookCore",
                 "PixelhookRuntime",
-                "CFastCGI",
+                "PixelhookGateways",
                 "CPosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PixelhookRuntime
 import PixelhookCore
 
 /// The root command: mode detection and the subcommands of SPEC "Modes" and "Commands".

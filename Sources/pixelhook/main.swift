@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelhookGateways
 import PixelhookRuntime
 
 // The CGI hot path skips argument parsing entirely: a web server starts us with no arguments

@@ -10,13 +10,13 @@ import PixelhookRuntime
 /// request's work. Configuration only, never request state. The config file (named or found,
 /// `ConfigSource`) may be edited or appear between requests: it is looked for each time and
 /// the memo holds only while it is the same file, unchanged.
-struct SettingsMemo {
+package struct SettingsMemo {
     private var overrides: [String: String]?
     private var source: ConfigSource?
     private var stamp: FileStamp?
     private var settings: Result<Settings, SettingsError>?
 
-    mutating func settings(environment: [String: String], overrides: [String: String]) -> Result<Settings, SettingsError> {
+    package mutating func settings(environment: [String: String], overrides: [String: String]) -> Result<Settings, SettingsError> {
         let source = SettingsLoader.source(environment: environment, overrides: overrides)
         let stamp = source.path.flatMap(FileStamp.init(path:))
         if let settings, overrides == self.overrides, source == self.source, stamp == self.stamp { return settings }
@@ -31,7 +31,7 @@ struct SettingsMemo {
     }
 
     /// What changes when a regular file is replaced or written.
-    struct FileStamp: Equatable {
+    package struct FileStamp: Equatable {
         let device: UInt64, inode: UInt64, size: Int64
         let modified: timespec, changed: timespec
 
@@ -45,7 +45,7 @@ struct SettingsMemo {
             changed = info.st_ctim
         }
 
-        static func == (a: FileStamp, b: FileStamp) -> Bool {
+        package static func == (a: FileStamp, b: FileStamp) -> Bool {
             a.device == b.device && a.inode == b.inode && a.size == b.size
                 && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
                 && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec

@@ -9,14 +9,14 @@ import Synchronization
 /// FastCGI via libfcgi: one request at a time per worker thread, translated to and from the
 /// same `Receiver` the CGI gateway uses. Per-request `PIXELHOOK_*` parameters (nginx
 /// `fastcgi_param`) override the process environment as far as `trust` lets them.
-struct FastCGIGateway: @unchecked Sendable {
-    let listener: Int32
-    let processEnvironment: [String: String]
-    let trust: FastCGITrust
+package struct FastCGIGateway: @unchecked Sendable {
+    package let listener: Int32
+    package let processEnvironment: [String: String]
+    package let trust: FastCGITrust
 
     /// Serves one accepted request on `request`, then finishes it (nginx sees the end) and only
     /// then hands the handlers to a detached runner.
-    func serve(_ request: inout FCGX_Request, memo: inout SettingsMemo) {
+    package func serve(_ request: inout FCGX_Request, memo: inout SettingsMemo) {
         let parameters = ProcessEnvironment.requestVariables(request.envp)
         let head = RequestHead(metaVariables: parameters)
         let receiver = Receiver(settings: settings(parameters.filter { $0.key.hasPrefix("PIXELHOOK_") }, memo: &memo, err: request.err))
@@ -63,7 +63,7 @@ struct FastCGIGateway: @unchecked Sendable {
     private static let ignoredParametersNoted = Atomic<Bool>(false)
 
     /// `recv` on the client's connection, EINTR retried (its SO_RCVTIMEO ends a stalled read).
-    static func receive(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    package static func receive(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
         while true {
             let got = recv(fd, buffer, count, 0)
             if got < 0, errno == EINTR { continue }
@@ -72,7 +72,7 @@ struct FastCGIGateway: @unchecked Sendable {
     }
 
     /// A client gone mid-response is not our failure: the write error is dropped.
-    static func put(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) {
+    package static func put(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) {
         guard !bytes.isEmpty else { return }
         bytes.withUnsafeBytes { buffer in
             _ = FCGX_PutStr(buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count), stream)

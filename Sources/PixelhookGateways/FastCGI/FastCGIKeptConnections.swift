@@ -11,16 +11,16 @@ import CPosix  // sys/epoll.h
 /// A parked connection is registered one-shot in a shared epoll instance, which every worker's
 /// `ListenerWaiter` watches beside the listener: when the web server sends the next request
 /// (or closes), one worker takes the connection and admits it like a new one.
-final class FastCGIKeptConnections: @unchecked Sendable {
+package final class FastCGIKeptConnections: @unchecked Sendable {
     /// The shared epoll instance (-1 if it cannot be made: then kept connections are closed).
-    let fd: Int32
+    package let fd: Int32
 
-    init() {
+    package init() {
         fd = epoll_create1(Int32(EPOLL_CLOEXEC))
     }
 
     /// Parks `connection` until it is readable or closed; closes it if it cannot be parked.
-    func park(_ connection: Int32) {
+    package func park(_ connection: Int32) {
         var interest = epoll_event()
         interest.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
         interest.data.fd = connection
@@ -28,7 +28,7 @@ final class FastCGIKeptConnections: @unchecked Sendable {
     }
 
     /// A parked connection with something to read (a request, or the end), or nil if none.
-    func take() -> Int32? {
+    package func take() -> Int32? {
         guard fd >= 0 else { return nil }
         var ready = epoll_event()
         guard epoll_wait(fd, &ready, 1, 0) == 1 else { return nil }

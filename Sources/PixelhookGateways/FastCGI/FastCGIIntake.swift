@@ -15,19 +15,19 @@ import PixelhookCore
 /// `FastCGIStdinReader`, and libfcgi writes the response to the connection itself. libfcgi's
 /// accept would have applied `FCGI_WEB_SERVER_ADDRS` to IPv4 clients; this one applies
 /// `--allowed-clients` (`AllowedClients`, IPv4 and IPv6) before reading a byte.
-struct FastCGIIntake: @unchecked Sendable {
-    let listener: Int32
+package struct FastCGIIntake: @unchecked Sendable {
+    package let listener: Int32
     /// `--allowed-clients`; nil serves every client (a unix socket, or loopback TCP).
-    let clients: AllowedClients?
+    package let clients: AllowedClients?
     /// How long a client may take to send its request up to the end of the params.
-    static let headDeadlineSeconds = 10.0
+    package static let headDeadlineSeconds = 10.0
 
-    init(listener: Int32, clients: AllowedClients?) {
+    package init(listener: Int32, clients: AllowedClients?) {
         self.listener = listener
         self.clients = clients
     }
 
-    enum Outcome {
+    package enum Outcome {
         /// A checked connection (blocking, with read and write timeouts) positioned at the body,
         /// and the read end of a socket pair holding its BEGIN_REQUEST and PARAMS records.
         case connection(CheckedConnection)
@@ -37,7 +37,7 @@ struct FastCGIIntake: @unchecked Sendable {
         case nothingWaiting(Int32)
     }
 
-    func accept() -> Outcome {
+    package func accept() -> Outcome {
         var address = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let fd = withUnsafeMutablePointer(to: &address) {
@@ -64,7 +64,7 @@ struct FastCGIIntake: @unchecked Sendable {
     }
 
     /// Checks the next request's start on `fd` (new, or kept by the web server after a request).
-    func admit(_ fd: Int32) -> Outcome {
+    package func admit(_ fd: Int32) -> Outcome {
         switch Self.waitForHead(fd) {
         case .complete(let prefixLength):
             guard let connection = Self.takeHead(fd, length: prefixLength) else {
@@ -83,7 +83,7 @@ struct FastCGIIntake: @unchecked Sendable {
 
     /// Moves the checked `length` bytes from the connection into a socket pair whose write end
     /// is then closed: libfcgi reads them and sees the end after them.
-    static func takeHead(_ fd: Int32, length: Int) -> CheckedConnection? {
+    package static func takeHead(_ fd: Int32, length: Int) -> CheckedConnection? {
         var head = [UInt8](repeating: 0, count: length)
         guard recv(fd, &head, length, Int32(MSG_WAITALL)) == length else { return nil }
         var pair: [Int32] = [-1, -1]
@@ -99,7 +99,7 @@ struct FastCGIIntake: @unchecked Sendable {
 
     /// Peeks until the check decides, the client hangs up, or `headDeadlineSeconds` pass.
     /// `.incomplete` means the client hung up first.
-    static func waitForHead(_ fd: Int32) -> FastCGIRecordCheck.Verdict {
+    package static func waitForHead(_ fd: Int32) -> FastCGIRecordCheck.Verdict {
         let deadline = monotonicSeconds() + headDeadlineSeconds
         // Not zeroed: only the bytes recv peeks are read. Grown only for unusually long params.
         var buffer = [UInt8](unsafeUninitializedCapacity: 16 * 1024) { _, count in count = 16 * 1024 }
@@ -132,7 +132,7 @@ struct FastCGIIntake: @unchecked Sendable {
     /// POLLRDHUP (Linux): the client shut down its side; Glibc's module does not export it.
     private static let peerClosedWriting: Int16 = 0x2000
 
-    static func monotonicSeconds() -> Double {
+    package static func monotonicSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
@@ -147,10 +147,10 @@ struct FastCGIIntake: @unchecked Sendable {
 }
 
 /// A connection whose BEGIN_REQUEST and PARAMS passed `FastCGIRecordCheck`.
-struct CheckedConnection {
+package struct CheckedConnection {
     /// The client's connection, positioned at the first record after the params.
-    let fd: Int32
+    package let fd: Int32
     /// What libfcgi reads the request's start from (the read end of a socket pair).
-    let head: Int32
-    let requestID: Int
+    package let head: Int32
+    package let requestID: Int
 }

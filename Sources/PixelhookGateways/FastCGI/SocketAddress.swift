@@ -3,16 +3,16 @@ import Glibc
 #endif
 
 /// A socket's own or peer address, as far as the trust rules need it.
-enum SocketAddress: Equatable, CustomStringConvertible {
+package enum SocketAddress: Equatable, CustomStringConvertible {
     case unix
     /// IPv6 bytes; an IPv4 address as IPv4-mapped.
     case internet([UInt8])
 
-    static func local(of fd: Int32) -> SocketAddress? { read(fd, getsockname) }
-    static func peer(of fd: Int32) -> SocketAddress? { read(fd, getpeername) }
+    package static func local(of fd: Int32) -> SocketAddress? { read(fd, getsockname) }
+    package static func peer(of fd: Int32) -> SocketAddress? { read(fd, getpeername) }
 
     /// 127.0.0.0/8, `::1`, or IPv4-mapped 127.x.
-    var isLoopback: Bool {
+    package var isLoopback: Bool {
         switch self {
         case .unix: return true
         case .internet(let bytes):
@@ -22,7 +22,7 @@ enum SocketAddress: Equatable, CustomStringConvertible {
     }
 
     /// `192.0.2.7`, `2001:db8::1`, or `unix socket`.
-    var description: String {
+    package var description: String {
         guard case .internet(let bytes) = self else { return "unix socket" }
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         if bytes.prefix(12) == SocketAddress.mappedPrefix[...] {
@@ -38,7 +38,7 @@ enum SocketAddress: Equatable, CustomStringConvertible {
     }
 
     /// The 16 bytes of a numeric IPv4 or IPv6 address (brackets allowed), or nil.
-    static func numeric(_ text: String) -> [UInt8]? {
+    package static func numeric(_ text: String) -> [UInt8]? {
         var host = text
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         var v4 = in_addr()

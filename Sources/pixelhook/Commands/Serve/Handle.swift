@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import PixelhookCore
+import PixelhookGateways
 import PixelhookRuntime
 
 /// `pixelhook handle < payload.json`: the whole request path for one payload from stdin, with

@@ -15,14 +15,14 @@ import Synchronization
 /// is removed so the web server stops connecting, the connections already queued on the socket
 /// are still served, requests in flight finish, and the process exits 0. A worker that loses
 /// the race for a connection gets EAGAIN and waits again.
-enum FastCGIResponder {
-    static let stopRequested = Atomic<Bool>(false)
+package enum FastCGIResponder {
+    package static let stopRequested = Atomic<Bool>(false)
     /// How long one read or write on a FastCGI connection may block.
-    static let connectionTimeoutSeconds = 30
+    package static let connectionTimeoutSeconds = 30
 
     /// - Parameter socketPath: the unix socket file this process created, removed on SIGTERM.
     /// - Parameter trust: who may connect, and which per-request settings apply.
-    static func serve(listener: Int32, workers: Int, socketPath: String? = nil, trust: FastCGITrust) -> Int32 {
+    package static func serve(listener: Int32, workers: Int, socketPath: String? = nil, trust: FastCGITrust) -> Int32 {
         FCGX_Init()
         signal(SIGPIPE, SIG_IGN)
         // Detached queue runners are our children; ignoring SIGCHLD lets the kernel reap them.
@@ -111,13 +111,13 @@ enum FastCGIResponder {
 }
 
 /// A pthread running one closure (Foundation's `Thread` is not in FoundationEssentials).
-enum WorkerThread {
+package enum WorkerThread {
     private final class Body {
         let run: () -> Void
         init(_ run: @escaping () -> Void) { self.run = run }
     }
 
-    static func start(_ run: @escaping () -> Void) -> pthread_t {
+    package static func start(_ run: @escaping () -> Void) -> pthread_t {
         var thread = pthread_t()
         let context = Unmanaged.passRetained(Body(run)).toOpaque()
         let result = pthread_create(&thread, nil, { raw in

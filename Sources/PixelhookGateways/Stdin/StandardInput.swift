@@ -3,9 +3,10 @@ import Glibc
 #endif
 import PixelhookCore
 
-enum StandardInput {
+/// The request body on fd 0 (CGI, `pixelhook handle`).
+package enum StandardInput {
     /// Reads the CGI request body from stdin (see `RequestBody.read`).
-    static func readBody(contentLength: Int?, limit: Int, fd: Int32 = 0) throws(ReceiveError) -> [UInt8] {
+    package static func readBody(contentLength: Int?, limit: Int, fd: Int32 = 0) throws(ReceiveError) -> [UInt8] {
         try RequestBody.read(contentLength: contentLength, limit: limit) { buffer, count in
             while true {
                 let got = read(fd, buffer, count)
@@ -19,7 +20,7 @@ enum StandardInput {
 extension StandardInput {
     /// Reads and drops the rest of a refused body (see `RequestBody.discard`), giving up once
     /// `seconds` have passed: a client that stalls cannot hold the process.
-    static func discardBody(remaining: Int?, seconds: Int, fd: Int32 = 0) {
+    package static func discardBody(remaining: Int?, seconds: Int, fd: Int32 = 0) {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let deadline = Int(now.tv_sec) * 1000 + Int(now.tv_nsec) / 1_000_000 + seconds * 1000
@@ -37,33 +38,5 @@ extension StandardInput {
                 return got
             }
         }
-    }
-}
-
-enum StandardOutput {
-    @discardableResult
-    static func write(_ text: String, to fd: Int32) -> Bool { write(Array(text.utf8), to: fd) }
-
-    @discardableResult
-    static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { return false }
-            written += count
-        }
-        return true
-    }
-
-    /// Points 0, 1 and 2 at /dev/null: the web server's pipes see EOF.
-    static func detachStdio() {
-        let null = open("/dev/null", O_RDWR)
-        guard null >= 0 else {
-            close(0); close(1); close(2)
-            return
-        }
-        for fd: Int32 in [0, 1, 2] { dup2(null, fd) }
-        if null > 2 { close(null) }
     }
 }

@@ -15,9 +15,9 @@ import Synchronization
 /// succession it waits, from 0.5 s doubling up to 5 s). On SIGTERM or SIGINT it removes the
 /// socket file it created, passes the signal on, waits for the responder to finish the queued
 /// and in-flight requests, and exits 0.
-enum FastCGISupervisor {
+package enum FastCGISupervisor {
     /// The hidden option that makes `pixelhook fastcgi` serve fd 0 itself.
-    static let supervisedFlag = "--supervised"
+    package static let supervisedFlag = "--supervised"
     private static let stopSignal = Atomic<Int32>(0)
     private static let childPID = Atomic<Int32>(0)
     /// A responder that lived this long before dying is restarted at once: one killed by a bad
@@ -28,7 +28,7 @@ enum FastCGISupervisor {
     /// - Parameters:
     ///   - arguments: the responder's arguments after the program name (`supervisedFlag` is added).
     ///   - socketPath: the unix socket file the parent created, removed on SIGTERM.
-    static func run(listener: Int32, arguments: [String], socketPath: String?) -> Int32 {
+    package static func run(listener: Int32, arguments: [String], socketPath: String?) -> Int32 {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in
             FastCGISupervisor.stopSignal.store(signal, ordering: .relaxed)

@@ -4,9 +4,9 @@ import Glibc
 
 /// Where the responder listens: an inherited socket on fd 0 (spawn-fcgi, lighttpd `bin-path`,
 /// systemd `StandardInput=socket`) or one it opens itself (`--listen`).
-enum FastCGIListener {
+package enum FastCGIListener {
     /// True when fd 0 is a socket in the listening state.
-    static func isListeningSocketOnStandardInput() -> Bool {
+    package static func isListeningSocketOnStandardInput() -> Bool {
         var accepting: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 && accepting == 1
@@ -15,7 +15,7 @@ enum FastCGIListener {
     /// The most connections the kernel queues on a listener (`net.core.somaxconn`, 4096 by
     /// default since Linux 5.4): a burst waits there for a worker instead of being refused.
     /// Linux silently caps a larger backlog at this value, so reading it only makes it explicit.
-    static var systemMaximumBacklog: Int32 {
+    package static var systemMaximumBacklog: Int32 {
         let fd = Glibc.open("/proc/sys/net/core/somaxconn", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return 4096 }
         defer { close(fd) }
@@ -25,13 +25,13 @@ enum FastCGIListener {
         return Int32(String(decoding: digits, as: UTF8.self)).flatMap { $0 > 0 ? $0 : nil } ?? 4096
     }
 
-    struct OpenError: Error, CustomStringConvertible {
-        let description: String
+    package struct OpenError: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// `PATH` (contains a `/`): a unix socket, a stale socket file replaced, mode applied.
     /// `HOST:PORT`: TCP (IPv4 address or `localhost`; `[::1]:PORT` for IPv6).
-    static func open(_ address: String, mode: mode_t, backlog: Int32 = systemMaximumBacklog) throws(OpenError) -> Int32 {
+    package static func open(_ address: String, mode: mode_t, backlog: Int32 = systemMaximumBacklog) throws(OpenError) -> Int32 {
         if address.contains("/") { return try openUnix(address, mode: mode, backlog: backlog) }
         return try openTCP(address, backlog: backlog)
     }

@@ -7,8 +7,8 @@ import PixelhookRuntime
 /// CGI (RFC 3875): meta-variables in the environment, the body on stdin, the response on
 /// stdout. After the response, stdout and stderr are closed and the handler is handed to a
 /// detached runner, so the web server sees the response end now.
-enum CGIGateway {
-    static func serve(environment: [String: String]) -> Int32 {
+package enum CGIGateway {
+    package static func serve(environment: [String: String]) -> Int32 {
         let head = RequestHead(metaVariables: environment)
         let receiver = Receiver(settings: SettingsLoader.load(environment: environment))
         var consumed = 0

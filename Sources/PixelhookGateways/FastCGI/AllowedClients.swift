@@ -8,16 +8,16 @@ import Glibc
 /// Enforced by `FastCGIIntake` on every accepted connection, before a byte is read. (libfcgi's
 /// own list, `FCGI_WEB_SERVER_ADDRS`, covers IPv4 only, and libfcgi no longer accepts: the
 /// intake does, to check each request's start first.)
-struct AllowedClients: Sendable, Equatable, CustomStringConvertible {
+package struct AllowedClients: Sendable, Equatable, CustomStringConvertible {
     /// Each address as 16 bytes, IPv4 as IPv4-mapped IPv6 (how a dual-stack listener sees
     /// an IPv4 peer).
     private let addresses: Set<[UInt8]>
-    let description: String
+    package let description: String
 
-    struct ParseError: Error, CustomStringConvertible { let description: String }
+    package struct ParseError: Error, CustomStringConvertible { package let description: String }
 
     /// `list`: comma-separated numeric addresses, such as `10.0.0.5,127.0.0.1,::1`.
-    init(parsing list: String) throws(ParseError) {
+    package init(parsing list: String) throws(ParseError) {
         var addresses: Set<[UInt8]> = []
         for item in list.split(separator: ",", omittingEmptySubsequences: false) {
             let entry = String(item.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
@@ -33,7 +33,7 @@ struct AllowedClients: Sendable, Equatable, CustomStringConvertible {
 
     /// True when the peer of the accepted connection `fd` is listed (a unix-socket peer
     /// always is: the socket file's mode decides who connects there).
-    func admits(_ fd: Int32) -> Bool {
+    package func admits(_ fd: Int32) -> Bool {
         guard let peer = SocketAddress.peer(of: fd) else { return false }
         switch peer {
         case .unix: return true

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import PixelhookRuntime
 
 /// Runs the command line like `ParsableCommand.main()`, except that an error is one line on
 /// stderr, `pixelhook: MESSAGE (see 'pixelhook COMMAND --help')`, never a usage dump or a Swift

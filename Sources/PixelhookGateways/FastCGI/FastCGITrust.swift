@@ -8,24 +8,33 @@ import PixelhookRuntime
 /// start from the operator's options and the listening socket itself (`getsockname`: a unix
 /// socket, or TCP on loopback or beyond), so the same rules hold for `--listen` and for a
 /// socket inherited on fd 0.
-struct FastCGITrust: Sendable {
+package struct FastCGITrust: Sendable {
     /// Which per-request `PIXELHOOK_*` parameters apply.
-    let overrides: ParameterOverridePolicy
+    package let overrides: ParameterOverridePolicy
     /// nil: every client that can connect is served (a unix socket, or TCP on loopback).
-    let clients: AllowedClients?
+    package let clients: AllowedClients?
 
     /// The operator's choices (`FastCGITrustOptions`; none for `pixelhook` started bare on fd 0).
-    struct Rules {
-        var trustParams = false
-        var allowSpool: [String] = []
-        var allowHandlers: [String] = []
-        var allowConfig: [String] = []
-        var allowedClients: AllowedClients?
+    package struct Rules {
+        package var trustParams = false
+        package var allowSpool: [String] = []
+        package var allowHandlers: [String] = []
+        package var allowConfig: [String] = []
+        package var allowedClients: AllowedClients?
+
+        package init(trustParams: Bool = false, allowSpool: [String] = [], allowHandlers: [String] = [],
+                     allowConfig: [String] = [], allowedClients: AllowedClients? = nil) {
+            self.trustParams = trustParams
+            self.allowSpool = allowSpool
+            self.allowHandlers = allowHandlers
+            self.allowConfig = allowConfig
+            self.allowedClients = allowedClients
+        }
     }
 
-    struct StartError: Error, CustomStringConvertible { let description: String }
+    package struct StartError: Error, CustomStringConvertible { package let description: String }
 
-    init(listener: Int32, rules: Rules, processEnvironment: [String: String]) throws(StartError) {
+    package init(listener: Int32, rules: Rules, processEnvironment: [String: String]) throws(StartError) {
         guard let local = SocketAddress.local(of: listener) else {
             throw StartError(description: "cannot read the listening socket's address: \(String(cString: strerror(errno)))")
         }
@@ -50,7 +59,7 @@ struct FastCGITrust: Sendable {
 
     /// Checks `--listen HOST:PORT` before anything is bound: an empty host (which would be
     /// every interface) is refused, and an address beyond loopback needs `--allowed-clients`.
-    static func checkListen(_ address: String, clients: AllowedClients?) throws(StartError) {
+    package static func checkListen(_ address: String, clients: AllowedClients?) throws(StartError) {
         if address.contains("/"), clients != nil {
             throw StartError(description: "--allowed-clients is for a TCP listener; on a unix socket its owner and mode decide who connects")
         }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import CPosix
+import PixelhookGateways
 import PixelhookRuntime
 
 /// `pixelhook fastcgi`: the persistent FastCGI responder.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PixelhookGateways
 
 /// `pixelhook fastcgi`'s options for what the web server (and anyone else who can connect) may
 /// decide per request; they become a `FastCGITrust` once the listening socket is known.

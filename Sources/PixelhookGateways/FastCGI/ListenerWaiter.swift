@@ -10,14 +10,14 @@ import CPosix  // sys/epoll.h, which Glibc does not import
 /// new connection wakes one waiting worker, not all of them: with `poll` every worker woke for
 /// every request and all but one went back to sleep, which on two cores cost more than the
 /// request itself. Falls back to `poll` where epoll cannot be set up.
-struct ListenerWaiter {
+package struct ListenerWaiter {
     private let listener: Int32
     private let epoll: Int32
 
     private let kept: Int32
 
     /// - Parameter kept: `FastCGIKeptConnections.fd`, watched beside the listener (-1: none).
-    init(listener: Int32, kept: Int32 = -1) {
+    package init(listener: Int32, kept: Int32 = -1) {
         self.listener = listener
         self.kept = kept
         var epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -35,7 +35,7 @@ struct ListenerWaiter {
 
     /// True when a connection may be waiting on the listener or among the kept ones (another
     /// worker can still take it first: both are non-blocking, and the worker waits again).
-    func waitForConnection(milliseconds: Int32) -> Bool {
+    package func waitForConnection(milliseconds: Int32) -> Bool {
         if epoll >= 0 {
             var ready = epoll_event()
             return epoll_wait(epoll, &ready, 1, milliseconds) > 0
@@ -44,7 +44,7 @@ struct ListenerWaiter {
         return poll(&pollers, kept >= 0 ? 2 : 1, milliseconds) > 0
     }
 
-    func close() {
+    package func close() {
         if epoll >= 0 { Glibc.close(epoll) }
     }
 }
