@@ -116,11 +116,11 @@ public struct HandlerResult: Sendable, Equatable {
     }
 
     /// The exit status `pixelhook handle` reports for this result (SPEC "Modes").
-    public var handleExitCode: Int32 {
+    public var handleExitStatus: ExitStatus {
         switch state {
-        case .done: 0
-        case .retry: 75
-        case .failed, .timeout, .gaveUp: 1
+        case .done: .success
+        case .retry: .retry
+        case .failed, .timeout, .gaveUp: .failed
         }
     }
 

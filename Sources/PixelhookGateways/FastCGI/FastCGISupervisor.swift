@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelhookCore
 import PixelhookRuntime
 import Synchronization
 
@@ -24,6 +25,19 @@ package enum FastCGISupervisor {
     /// request (or an operator) must cost no more than its own connections. Only one that dies
     /// sooner, again and again (a start that cannot succeed), is restarted after a pause.
     private static let healthyLifetime = 1.0
+
+    /// `pixelhook` started with no command on a listening socket (fd 0): the trust rules are
+    /// checked here, where a refusal can still be one line and exit 64 (the supervised
+    /// responder applies the same rules), then `run` as `pixelhook fastcgi`.
+    package static func runBare() -> Int32 {
+        do {
+            _ = try FastCGITrust(listener: 0, rules: .init(), processEnvironment: ProcessEnvironment.current())
+        } catch {
+            StandardOutput.write("pixelhook: \(error) (start it as 'pixelhook fastcgi' with the options of 'pixelhook fastcgi --help')\n", to: 2)
+            return ExitStatus.usage.rawValue
+        }
+        return run(listener: 0, arguments: ["fastcgi"], socketPath: nil)
+    }
 
     /// - Parameters:
     ///   - arguments: the responder's arguments after the program name (`supervisedFlag` is added).

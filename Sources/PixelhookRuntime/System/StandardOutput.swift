@@ -30,3 +30,11 @@ package enum StandardOutput {
         if null > 2 { close(null) }
     }
 }
+
+extension String {
+    /// Newlines and tabs become spaces and runs of spaces collapse: a message fit for one
+    /// line on stderr.
+    package var asOneLine: String {
+        split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == " " }).joined(separator: " ")
+    }
+}

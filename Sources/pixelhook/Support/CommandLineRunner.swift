@@ -40,7 +40,5 @@ extension Pixelhook {
     }
 
     /// Newlines and tabs become spaces; runs of spaces collapse.
-    static func oneLine(_ text: String) -> String {
-        text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == " " }).joined(separator: " ")
-    }
+    static func oneLine(_ text: String) -> String { text.asOneLine }
 }

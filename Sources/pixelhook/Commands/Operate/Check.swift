@@ -46,14 +46,14 @@ struct Check: ParsableCommand {
                 owner = try SpoolOwner.become(ownerOf: valid.spool)
             } catch {
                 StandardOutput.write("problem: \(error.line(rerun: RunAsSpoolOwner.commandLine))\n", to: 1)
-                throw ExitCode(CommandFailure.Status.failed.rawValue)
+                throw ExitCode(.failed)
             }
         }
         var report = SetupCheck(settings: loaded, config: source).run()
         if let owner { report.findings.append("checked as \(owner.name), the spool's owner") }
         guard report.problems.isEmpty else {
             for problem in report.problems { StandardOutput.write("problem: \(problem)\n", to: 1) }
-            throw ExitCode(CommandFailure.Status.failed.rawValue)
+            throw ExitCode(.failed)
         }
         StandardOutput.write("ok: " + report.findings.joined(separator: "; ") + "\n", to: 1)
     }

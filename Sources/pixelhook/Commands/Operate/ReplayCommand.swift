@@ -41,6 +41,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
+        HandlerProcess.adoptOrphans()  // it runs handlers (see `HandlerProcess.adoptOrphans`)
         let settings = try settings.loadExistingSpool()
         let replay = Replay(settings: settings, uploadId: uploadId, event: event, projectId: project)
         let runs: [BuildQueue.Run]
@@ -57,6 +58,6 @@ struct ReplayCommand: ParsableCommand {
         } catch let error as StorageError {
             throw CommandFailure(error)
         }
-        if runs.contains(where: { $0.result.state != .done }) { throw ExitCode(CommandFailure.Status.failed.rawValue) }
+        if runs.contains(where: { $0.result.state != .done }) { throw ExitCode(.failed) }
     }
 }

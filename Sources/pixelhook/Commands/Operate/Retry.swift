@@ -45,6 +45,7 @@ struct Retry: ParsableCommand {
     var dryRun = false
 
     func run() throws {
+        HandlerProcess.adoptOrphans()  // it runs handlers (see `HandlerProcess.adoptOrphans`)
         let settings = try settings.loadExistingSpool()
         let sweep = RetrySweep(settings: settings)
         var lines = 0

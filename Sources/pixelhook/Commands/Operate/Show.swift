@@ -47,7 +47,7 @@ struct Show: ParsableCommand {
         let payload: [UInt8]
         switch Show.read(stored.payloadPath, limit: Show.payloadLimit) {
         case .missing:
-            throw CommandFailure(.unknown, "no delivery \(key.id) in \(spool.deliveries) (`pixelhook builds --json` lists the ids)")
+            throw CommandFailure(.invalid, "no delivery \(key.id) in \(spool.deliveries) (`pixelhook builds --json` lists the ids)")
         case .failed(let error):
             throw CommandFailure(.storage, "cannot read \(stored.payloadPath): \(String(cString: strerror(error)))")
         case .read(let bytes):

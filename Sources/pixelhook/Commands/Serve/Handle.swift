@@ -26,42 +26,26 @@ struct Handle: ParsableCommand {
     @Option(help: "A config file of PIXELHOOK_* settings (default: $PIXELHOOK_CONFIG, else ~/.config/pixelhook/pixelhook.conf, else /etc/pixelhook/pixelhook.conf).")
     var config: String?
 
-    enum Status {
-        static let handled: Int32 = 0
-        static let failed: Int32 = 1
-        static let invalid: Int32 = 65  // EX_DATAERR
-        static let storage: Int32 = 74  // EX_IOERR
-        static let retry: Int32 = 75    // EX_TEMPFAIL
-        static let permission: Int32 = 77 // EX_NOPERM: root, and cannot become the spool's owner
-        static let settings: Int32 = 78 // EX_CONFIG
-    }
-
     func run() throws {
-        // stdin carries no URL: the token guards HTTP only.
+        HandlerProcess.adoptOrphans()  // it runs a handler (see `HandlerProcess.adoptOrphans`)
         let settings = SettingsLoader.load(environment: ProcessEnvironment.current(), configPath: config)
-            .map { valid -> Settings in var copy = valid; copy.token = nil; return copy }
         if case .success(let valid) = settings {
             do {
                 try RunAsSpoolOwner.become(ownerOf: valid.spool)
             } catch let failure as CommandFailure {
                 StandardOutput.write("pixelhook: \(failure.description)\n", to: 2)
-                throw ExitCode(Status.permission)
+                throw ExitCode(.permission)
             }
         }
-        let head = RequestHead(method: "POST", contentType: "application/json", remoteAddress: "stdin")
-        var receiver = Receiver(settings: settings)
-        receiver.throttlesTests = false  // the operator's own test, not the internet's
-        let reception = receiver.receive(head) { limit throws(ReceiveError) in
-            try StandardInput.readBody(contentLength: nil, limit: limit)
-        }
+        let reception = StdinGateway.receive(settings: settings)
         StandardOutput.write(reception.response.bodyText + "\n", to: 1)
         if let alarm = reception.alarm { StandardOutput.write(alarm + "\n", to: 2) }
 
         switch reception.response.status {
         case 200: break
-        case 500: throw ExitCode(Status.settings)
-        case 503: throw ExitCode(Status.storage)
-        default: throw ExitCode(Status.invalid)
+        case 500: throw ExitCode(.settings)
+        case 503: throw ExitCode(.storage)
+        default: throw ExitCode(.invalid)
         }
         guard let followUp = reception.followUp else { return }
         let results: [String: HandlerResult]
@@ -69,10 +53,10 @@ struct Handle: ParsableCommand {
             results = try BuildQueue(settings: followUp.settings, key: followUp.key).drain()
         } catch {
             StandardOutput.write("pixelhook: \(error)\n", to: 2)
-            throw ExitCode(Status.storage)
+            throw ExitCode(.storage)
         }
         guard let result = results[followUp.key.event + ".json"] else { return }
         StandardOutput.write(result.json.description + "\n", to: 1)
-        if result.handleExitCode != 0 { throw ExitCode(result.handleExitCode) }
+        if result.handleExitStatus != .success { throw ExitCode(result.handleExitStatus) }
     }
 }

@@ -1,16 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
-import PixelhookCore
 import PixelhookRuntime
 
 /// Internal: the detached runner a gateway starts after answering. Drains every build listed
 /// in `SPOOL/pending/`, then exits. Settings come from the environment the gateway passed.
 ///
-/// A gateway starts it as `pixelhook run-queue --slot N`, which `main.swift` hands straight to
-/// `drain(delivery:slot:)`: ArgumentParser's reflection over every command cost 10 M
-/// instructions (about 3 ms) per runner start. This type keeps `--help` and manual use.
+/// A gateway starts it as `pixelhook run-queue --slot N`, which `main.swift` hands to
+/// `DetachedQueueRunner.enterIfStarted` before any parsing; this type keeps `--help` and
+/// manual use.
 struct RunQueue: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: DetachedQueueRunner.subcommand,
@@ -26,44 +22,7 @@ struct RunQueue: ParsableCommand {
     var slot: Int?
 
     func run() throws {
-        if let problem = RunQueue.drain(delivery: delivery, slot: slot) { throw ValidationError(problem) }
-    }
-
-    /// The fast path from `main.swift`: `run-queue --slot N` exactly, else nil (parse normally).
-    static func fastArguments(_ arguments: [String]) -> Int? {
-        guard arguments.count == 4, arguments[1] == DetachedQueueRunner.subcommand,
-              arguments[2] == DetachedQueueRunner.slotOption else { return nil }
-        return Int(arguments[3])
-    }
-
-    /// The fast path's failure, said as the parsed path says it (a `ValidationError`): one
-    /// line on stderr and exit 64. It used to exit 70 with nothing said.
-    static func fail(_ problem: String) -> Never {
-        StandardOutput.write("pixelhook: \(Pixelhook.oneLine(problem))\(Pixelhook.helpHint([DetachedQueueRunner.subcommand]))\n", to: 2)
-        Glibc.exit(ExitCode.validationFailure.rawValue)
-    }
-
-    /// Runs the pool's loop; returns why it could not, or nil.
-    static func drain(delivery: String?, slot: Int?) -> String? {
-        let settings: Settings
-        switch SettingsLoader.load(environment: ProcessEnvironment.current()) {
-        case .success(let valid): settings = valid
-        case .failure(let error):
-            // A detached runner's stderr is /dev/null: the spool's alarm log is where it is seen.
-            if let root = error.spool { AlarmLog(spool: Spool(root: root)).append("runner: settings invalid: \(error.message)") }
-            return error.message
-        }
-        if let delivery {
-            guard let key = DetachedQueueRunner.key(fromID: delivery) else { return "not a delivery id: \(delivery)" }
-            PendingBuilds(spool: Spool(root: settings.spool)).mark(key.buildID)
-        }
-        let inherited = slot.map { HandlerSlots.Slot.inherited(index: $0, descriptor: DetachedQueueRunner.inheritedSlotDescriptor) }
-        do {
-            try DetachedQueueRunner.runPending(settings: settings, inherited: inherited)
-        } catch {
-            AlarmLog(spool: Spool(root: settings.spool)).append("runner: \(error.description)")
-            return error.description
-        }
-        return nil
+        HandlerProcess.adoptOrphans()  // it runs handlers (see `HandlerProcess.adoptOrphans`)
+        if let problem = DetachedQueueRunner.drain(delivery: delivery, slot: slot) { throw ValidationError(problem) }
     }
 }
