@@ -89,7 +89,7 @@ struct SpoolStorageFaultTests {
                 let old = try delivery(payload(event: "build.uploaded", uploadId: build))
                 _ = try spool.store(old)
                 var times = [timespec(tv_sec: time(nil) - 2 * day, tv_nsec: 0), timespec(tv_sec: time(nil) - 2 * day, tv_nsec: 0)]
-                utimensat(AT_FDCWD, spool.payloadPath(old.key), &times, 0)
+                utimensat(AT_FDCWD, spool.layout.payloadPath(old.key), &times, 0)
             }
             let collector = Thread {
                 _ = try? SpoolCollector(spool: spool, cutoff: (time(nil) - day) * 1000).run()

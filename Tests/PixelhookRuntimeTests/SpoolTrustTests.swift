@@ -27,10 +27,10 @@ import Glibc
         let reception = post(Receiver(settings: .success(scratch.settings())))
         #expect(reception.response.status == 200, "\(reception.response.bodyText)")
         let spool = Spool(root: scratch.spool)
-        for directory in [spool.root, spool.deliveries, spool.pending, spool.runners, spool.deliveries + "/p1", spool.deliveries + "/p1/u1"] {
+        for directory in [spool.root, spool.layout.deliveries, spool.layout.pending, spool.layout.runners, spool.layout.deliveries + "/p1", spool.layout.deliveries + "/p1/u1"] {
             #expect(mode(directory) == 0o700, "\(directory)")
         }
-        for file in [spool.deliveries + "/p1/u1/build.approved.json", spool.deliveries + "/p1/u1/.arrivals", spool.requestLog] {
+        for file in [spool.layout.deliveries + "/p1/u1/build.approved.json", spool.layout.deliveries + "/p1/u1/.arrivals", spool.layout.requestLog] {
             #expect(mode(file) & 0o077 == 0, "\(file): \(String(mode(file), radix: 8))")
         }
         #expect(throws: Never.self) { try spool.verifyTrusted() }

@@ -31,7 +31,7 @@ public struct RetrySweep {
 
     public init(settings: Settings) { self.settings = settings }
 
-    public var lockPath: String { settings.spool + "/retry.lock" }
+    public var lockPath: String { SpoolLayout(root: settings.spool).retryLock }
 
     /// What the sweep did or would do, one delivery or build at a time.
     public enum Step: Sendable {
@@ -59,7 +59,7 @@ public struct RetrySweep {
 
     public func run(dryRun: Bool = false, report: (Step) -> Void) throws(StorageError) -> Outcome {
         let spool = Spool(root: settings.spool)
-        guard Syscalls.exists(spool.deliveries) else { return .finished(ran: 0) }
+        guard Syscalls.exists(spool.layout.deliveries) else { return .finished(ran: 0) }
         try spool.verifyTrusted()  // before retry.lock is opened in it
         let lock: FileDescriptor? = dryRun ? nil : try attempt("open", lockPath) {
             try FileDescriptor.open(lockPath, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite])
@@ -145,8 +145,6 @@ public struct RetrySweep {
         }
     }
 
-    static let completeName = ".complete"
-
     /// This boot's id (the kernel's, new at every boot); nil where there is none.
     static func bootID() -> String? {
         guard let bytes = try? FileContents.read("/proc/sys/kernel/random/boot_id", limit: 64) else { return nil }
@@ -155,7 +153,7 @@ public struct RetrySweep {
     }
 
     static func completeMark(in list: PendingBuilds) -> String? {
-        (try? FileContents.read(list.directory + "/" + completeName, limit: 64)).map(visible)
+        (try? FileContents.read(list.directory + "/" + SpoolLayout.completeName, limit: 64)).map(visible)
     }
 
     /// The text without its newline (or any other blank).
@@ -164,7 +162,7 @@ public struct RetrySweep {
     }
 
     static func writeCompleteMark(_ bootID: String, in list: PendingBuilds) {
-        let path = list.directory + "/" + completeName
+        let path = list.directory + "/" + SpoolLayout.completeName
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return }
         defer { close(fd) }
@@ -174,6 +172,6 @@ public struct RetrySweep {
 
     /// Makes the next sweep read every build: for a build that could not be listed.
     public static func forgetListsComplete(spool: Spool) {
-        unlink(PendingBuilds.unfinished(spool: spool).directory + "/" + completeName)
+        unlink(spool.layout.unfinished + "/" + SpoolLayout.completeName)
     }
 }

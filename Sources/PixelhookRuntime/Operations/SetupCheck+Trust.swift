@@ -17,9 +17,9 @@ extension SetupCheck {
             refused.append("spool \(error.description): deliveries are refused (503) and nothing in it is run")
         }
         if refused.isEmpty {
-            var paths = [spool.requestLog]
-            for project in (try? DirectoryListing.names(spool.deliveries)) ?? [] {
-                let projectPath = "\(spool.deliveries)/\(project)"
+            var paths = [spool.layout.requestLog]
+            for project in (try? DirectoryListing.names(spool.layout.deliveries)) ?? [] {
+                let projectPath = "\(spool.layout.deliveries)/\(project)"
                 paths.append(projectPath)
                 for build in (try? DirectoryListing.names(projectPath)) ?? [] {
                     let buildPath = "\(projectPath)/\(build)"

@@ -57,7 +57,7 @@ extension SetupCheck {
         do {
             tail = try RequestLogTail(spool: Spool(root: settings.spool)).lines(since: since)
         } catch {
-            report.problems.append("request log \(Spool(root: settings.spool).requestLog) cannot be read: \(error)")
+            report.problems.append("request log \(Spool(root: settings.spool).layout.requestLog) cannot be read: \(error)")
             return
         }
         let records = tail.lines.compactMap { RequestRecord(line: $0) }

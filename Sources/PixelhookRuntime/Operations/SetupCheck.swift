@@ -83,7 +83,7 @@ public struct SetupCheck {
         }
         let owned = checkSpoolOwner(root, info: info, into: &report)
         let spool = Spool(root: root)
-        for directory in [root, spool.deliveries, spool.runners] where Syscalls.exists(directory) {
+        for directory in [root, spool.layout.deliveries, spool.layout.runners] where Syscalls.exists(directory) {
             if access(directory, W_OK | X_OK) != 0 {
                 report.problems.append("spool \(directory) is not writable by this user: \(Errno(rawValue: errno))")
                 return false

@@ -37,7 +37,7 @@ public struct SpoolCollector {
         var summary = Summary()
         let builds = try spool.buildIDs()
         for build in builds {
-            let directory = spool.buildDirectory(build)
+            let directory = spool.layout.buildDirectory(build)
             let taken: BuildLock?
             do {
                 taken = try BuildLock.acquire(in: directory, wait: false)
@@ -52,15 +52,15 @@ public struct SpoolCollector {
             let emptied = try collect(directory, into: &summary)
             if emptied {
                 // Still holding the lock: a runner waiting on it sees the file gone and retries.
-                unlink(Spool.arrivalsPath(in: directory))
+                unlink(SpoolLayout.arrivalsPath(in: directory))
                 lock.unlinkFile()
                 if rmdir(directory) == 0 { summary.builds += 1 }
             }
             lock.release()
         }
         // Only an empty directory goes; one a request is storing into right now is not empty.
-        for project in (try? DirectoryListing.names(spool.deliveries)) ?? [] where !project.hasPrefix(".") {
-            if rmdir("\(spool.deliveries)/\(project)") == 0 { summary.projects += 1 }
+        for project in (try? DirectoryListing.names(spool.layout.deliveries)) ?? [] where !project.hasPrefix(".") {
+            if rmdir("\(spool.layout.deliveries)/\(project)") == 0 { summary.projects += 1 }
         }
         return summary
     }
@@ -74,7 +74,7 @@ public struct SpoolCollector {
         } catch {
             throw StorageError("list", directory, error)
         }
-        let payloads = Set(names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") })
+        let payloads = Set(names.filter { SpoolLayout.event(ofPayload: $0) != nil })
         var kept = 0
         func isOld(_ name: String) -> Bool {
             DirectoryListing.status("\(directory)/\(name)").map { DirectoryListing.modified($0) < cutoff } ?? false
@@ -86,16 +86,17 @@ public struct SpoolCollector {
             throw StorageError("remove", path, Errno(rawValue: errno))
         }
 
-        for name in names where name != Spool.arrivalsName && name != ".lock" {
+        for name in names where name != SpoolLayout.arrivalsName && name != SpoolLayout.lockName {
             if payloads.contains(name) {
                 guard isOld(name) else { kept += 1; continue }
-                let stem = String(name.dropLast(".json".count))
+                let event = SpoolLayout.event(ofPayload: name) ?? name
                 if try remove(name) { summary.deliveries += 1 }
-                for companion in ["\(stem).result", "\(stem).output", "\(stem).result.tmp", "\(stem).running"] { _ = try remove(companion) }
+                for companion in SpoolLayout.Companion.allCases { _ = try remove(SpoolLayout.companionName(event: event, companion)) }
                 continue
             }
-            let stem = companionStem(of: name)
-            let isLeftover = name.hasPrefix(".tmp-") || (stem.map { !payloads.contains("\($0).json") } ?? false)
+            let event = SpoolLayout.event(ofCompanion: name)
+            let isLeftover = name.hasPrefix(SpoolLayout.temporaryPrefix)
+                || (event.map { !payloads.contains(SpoolLayout.payloadName(event: $0)) } ?? false)
             if isLeftover, isOld(name) {
                 if try remove(name) { summary.leftovers += 1 }
             } else if Syscalls.exists("\(directory)/\(name)") {
@@ -104,13 +105,5 @@ public struct SpoolCollector {
         }
         try attempt("sync", directory) { try Syscalls.syncDirectory(directory) }
         return kept == 0
-    }
-
-    /// `EVENT` for `EVENT.result`, `EVENT.output`, `EVENT.result.tmp` and `EVENT.running`; nil for other names.
-    private func companionStem(of name: String) -> String? {
-        for suffix in [".result.tmp", ".result", ".output", ".running"] where name.hasSuffix(suffix) && !name.hasPrefix(".") {
-            return String(name.dropLast(suffix.count))
-        }
-        return nil
     }
 }

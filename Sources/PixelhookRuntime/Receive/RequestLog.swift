@@ -11,7 +11,7 @@ public struct RequestLog: Sendable {
 
     public init(spool: Spool) {
         self.spool = spool
-        path = spool.requestLog
+        path = spool.layout.requestLog
     }
 
     /// Returns false if the line could not be written; the request's answer does not change.

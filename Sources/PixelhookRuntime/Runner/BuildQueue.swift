@@ -26,7 +26,7 @@ public struct BuildQueue {
         spool = Spool(root: settings.spool)
         self.settings = settings
         self.build = build
-        directory = spool.buildDirectory(build)
+        directory = spool.layout.buildDirectory(build)
     }
 
     /// For reading the build only (listing, `isBusy`): the settings it runs handlers with are
@@ -83,7 +83,7 @@ public struct BuildQueue {
         }
         guard let lock = taken, let descriptor = lock.descriptor else { return nil }
         defer { lock.release() }
-        let cursor = BuildCursor(lockDescriptor: descriptor, arrivalsPath: Spool.arrivalsPath(in: directory))
+        let cursor = BuildCursor(lockDescriptor: descriptor, arrivalsPath: SpoolLayout.arrivalsPath(in: directory))
         var listedUnfinished = false
 
         var runs: [Run] = []
@@ -124,7 +124,7 @@ public struct BuildQueue {
     private func runUnfinished(
         from cursor: BuildCursor, run: (StoredDelivery) throws(StorageError) -> HandlerResult
     ) throws(StorageError) {
-        let arrivals = ArrivalsReader(path: Spool.arrivalsPath(in: directory))
+        let arrivals = ArrivalsReader(path: SpoolLayout.arrivalsPath(in: directory))
         let start = cursor.read()
         var finishedUpTo = start
         var read = start
@@ -137,7 +137,7 @@ public struct BuildQueue {
                 read = end
                 defer { if !blocked, finishedUpTo != end { finishedUpTo = end; cursor.write(end) } }
                 guard seen.insert(stem).inserted else { continue }  // a duplicate raced its original
-                let delivery = StoredDelivery(directory: directory, name: stem + ".json")
+                let delivery = StoredDelivery(directory: directory, event: stem)
                 var info = stat()
                 guard stat(delivery.payloadPath, &info) == 0, !delivery.isCutShort(mode: info.st_mode) else {
                     blocked = true
@@ -176,7 +176,7 @@ public struct BuildQueue {
     /// have (one `write(2)` to an `O_APPEND` file: lines never interleave). Best effort: a
     /// delivery still unlisted is found by the next full listing.
     private func relist(_ delivery: StoredDelivery) {
-        let fd = open(Spool.arrivalsPath(in: directory), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = open(SpoolLayout.arrivalsPath(in: directory), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         defer { close(fd) }
         let line = Array((delivery.stem + "\n").utf8)
@@ -189,9 +189,9 @@ public struct BuildQueue {
         var position = cursor.read()
         let start = position
         var seen: Set<String> = []
-        for (stem, end) in ArrivalsReader(path: Spool.arrivalsPath(in: directory)).lines(from: position) {
+        for (stem, end) in ArrivalsReader(path: SpoolLayout.arrivalsPath(in: directory)).lines(from: position) {
             if seen.insert(stem).inserted {
-                let delivery = StoredDelivery(directory: directory, name: stem + ".json")
+                let delivery = StoredDelivery(directory: directory, event: stem)
                 guard delivery.result()?.state.isSettled == true else { break }
             }
             position = end
@@ -202,7 +202,7 @@ public struct BuildQueue {
 
     private func arrivalsSize() -> Int {
         var info = stat()
-        return stat(Spool.arrivalsPath(in: directory), &info) == 0 ? Int(info.st_size) : 0
+        return stat(SpoolLayout.arrivalsPath(in: directory), &info) == 0 ? Int(info.st_size) : 0
     }
 
     /// The deliveries `selection` picks now, in arrival order, read without the lock: what
@@ -251,7 +251,7 @@ public struct BuildQueue {
         var found: [(rank: Int, ctime: timespec, delivery: StoredDelivery)] = []
         while let entry = readdir(entries) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasSuffix(".json"), !name.hasPrefix(".") else { continue }
+            guard SpoolLayout.event(ofPayload: name) != nil else { continue }
             let delivery = StoredDelivery(directory: directory, name: name)
             var info = stat()
             guard stat(delivery.payloadPath, &info) == 0, !delivery.isCutShort(mode: info.st_mode) else { continue }
@@ -272,7 +272,7 @@ public struct BuildQueue {
     public var isBusy: Bool { BuildLock.isHeld(in: directory) }
 
     private func readArrivals() -> String {
-        let bytes = (try? FileContents.read(Spool.arrivalsPath(in: directory))) ?? []
+        let bytes = (try? FileContents.read(SpoolLayout.arrivalsPath(in: directory))) ?? []
         return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -23,7 +23,7 @@ public struct HandlerSlots: Sendable {
     /// of those runners seeing its build listed (`DetachedQueueRunner`), and only a runner of
     /// the same spool looks at that list.
     public static func runners(spool: Spool, count: Int) -> HandlerSlots {
-        HandlerSlots(directory: spool.runners, count: count)
+        HandlerSlots(directory: spool.layout.runners, count: count)
     }
 
     /// A held slot; closing the descriptor (or dying) releases it.

@@ -26,8 +26,9 @@ struct OrphanedHandler {
     static func find(in directory: String) -> [OrphanedHandler] {
         guard let names = try? DirectoryListing.names(directory) else { return [] }
         var found: [OrphanedHandler] = []
-        for name in names where name.hasSuffix(".running") && !name.hasPrefix(".") {
-            let delivery = StoredDelivery(directory: directory, name: String(name.dropLast(".running".count)) + ".json")
+        for name in names {
+            guard let event = SpoolLayout.event(ofCompanion: name, [.running]) else { continue }
+            let delivery = StoredDelivery(directory: directory, event: event)
             guard let marker = RunningMarker.read(delivery.runningPath), !marker.runner.isAlive else { continue }
             let holders = lockHolders(group: marker.handler, lockPath: BuildLock.path(in: directory))
             if !holders.isEmpty { found.append(OrphanedHandler(delivery: delivery, marker: marker, holders: holders)) }

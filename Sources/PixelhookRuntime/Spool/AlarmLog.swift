@@ -16,7 +16,7 @@ public struct AlarmLog: Sendable {
 
     public init(spool: Spool) {
         self.spool = spool
-        path = spool.root + "/alarms.log"
+        path = spool.layout.alarmLog
     }
 
     /// The longest line kept, newline included: an alarm quoting something long (a path, a

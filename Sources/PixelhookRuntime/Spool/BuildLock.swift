@@ -18,7 +18,7 @@ final class BuildLock {
         self.fd = fd
     }
 
-    static func path(in directory: String) -> String { directory + "/.lock" }
+    static func path(in directory: String) -> String { SpoolLayout.lockPath(in: directory) }
 
     /// Takes the lock of the build in `directory`, waiting for it or not; nil when `wait` is
     /// false and someone else holds it. Throws `ENOENT` when the build directory is gone (`gc`

@@ -26,7 +26,7 @@ public struct PendingBuilds: Sendable {
 
     public init(spool: Spool) {
         self.spool = spool
-        directory = spool.pending
+        directory = spool.layout.pending
     }
 
     private init(spool: Spool, directory: String) {
@@ -36,22 +36,17 @@ public struct PendingBuilds: Sendable {
 
     /// `SPOOL/unfinished/`: the builds `retry` looks at.
     public static func unfinished(spool: Spool) -> PendingBuilds {
-        PendingBuilds(spool: spool, directory: spool.root + "/" + unfinishedName)
+        PendingBuilds(spool: spool, directory: spool.layout.unfinished)
     }
 
-    public static let unfinishedName = "unfinished"
-
-    /// ':' is in no segment `DeliveryKey` produces, so the name splits back unambiguously.
-    static let separator: Character = ":"
-
-    func path(_ build: BuildID) -> String { "\(directory)/\(build.project)\(PendingBuilds.separator)\(build.build)" }
+    func path(_ build: BuildID) -> String { "\(directory)/\(SpoolLayout.listEntryName(build))" }
 
     /// Adds the build to the list; false if the entry could not be made (the delivery is
     /// stored all the same and `retry` will run it).
     @discardableResult
     public func mark(_ build: BuildID) -> Bool {
         let entry = path(build)
-        let arrivals = Spool.arrivalsPath(in: spool.buildDirectory(build))
+        let arrivals = SpoolLayout.arrivalsPath(in: spool.layout.buildDirectory(build))
         if link(arrivals, entry) == 0 || errno == EEXIST { return true }
         var fd = open(entry, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if fd < 0, errno == ENOENT, (try? spool.prepare()) != nil,
@@ -72,7 +67,7 @@ public struct PendingBuilds: Sendable {
     /// runners reading the same list mostly claim different entries.
     public func listed(rotatedBy offset: Int = 0) -> [BuildID] {
         let builds = ((try? DirectoryListing.names(directory)) ?? []).compactMap { name -> BuildID? in
-            let parts = name.split(separator: PendingBuilds.separator, omittingEmptySubsequences: false)
+            let parts = name.split(separator: SpoolLayout.listSeparator, omittingEmptySubsequences: false)
             guard parts.count == 2, let project = parts.first, let build = parts.last,
                   DeliveryKey.isSegment(project), DeliveryKey.isSegment(build) else { return nil }
             return BuildID(project: String(project), build: String(build))

@@ -47,7 +47,7 @@ extension Spool {
         try noteArrival(delivery.key, in: directory)
         try withTemporaryFile(in: directory) { temporary, fd throws(StorageError) in
             try writeAndSync(delivery.body, to: fd, path: temporary)
-            unlink(StoredDelivery(directory: directory, name: "\(delivery.key.event).json").resultPath)
+            unlink(StoredDelivery(directory: directory, event: delivery.key.event).resultPath)
             guard rename(temporary, path) == 0 else { throw StorageError("rename", temporary, Errno(rawValue: errno)) }
         }
     }

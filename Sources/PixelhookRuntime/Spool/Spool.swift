@@ -5,34 +5,18 @@ import PixelhookCore
 import SystemPackage
 import CPosix
 
-/// The spool directory: everything pixelhook remembers lives here, nothing in memory.
-///
-/// ```
-/// SPOOL/requests.log                          one JSON line per request
-/// SPOOL/runners/N                             flock'd while a queue runner is active
-/// SPOOL/pending/PROJECT:BUILD                 builds with deliveries no runner has claimed yet
-/// SPOOL/deliveries/PROJECT/BUILD/.lock        flock'd while this build's handlers run
-/// SPOOL/deliveries/PROJECT/BUILD/.arrivals    event names in arrival order, one a line
-/// SPOOL/deliveries/PROJECT/BUILD/EVENT.json   the raw body; its existence is the dedup marker
-/// SPOOL/deliveries/PROJECT/BUILD/EVENT.result the handler's outcome (JSON)
-/// SPOOL/deliveries/PROJECT/BUILD/EVENT.output the handler's output, capped
-/// ```
+/// The spool directory: everything pixelhook remembers lives here, nothing in memory. Where
+/// each file is: `SpoolLayout`.
 public struct Spool: Sendable {
     public let root: String
 
     public init(root: String) { self.root = root }
 
-    public var deliveries: String { root + "/deliveries" }
-    public var runners: String { root + "/runners" }
-    public var pending: String { root + "/pending" }
-    public var requestLog: String { root + "/requests.log" }
-
-    public func buildDirectory(_ key: DeliveryKey) -> String { "\(deliveries)/\(key.project)/\(key.build)" }
-    public func payloadPath(_ key: DeliveryKey) -> String { "\(buildDirectory(key))/\(key.event).json" }
+    public var layout: SpoolLayout { SpoolLayout(root: root) }
 
     /// Creates the spool (mode 0700) and its fixed subdirectories if missing.
     public func prepare() throws(StorageError) {
-        for directory in [root, deliveries, runners, pending] {
+        for directory in [root, layout.deliveries, layout.runners, layout.pending] {
             _ = try attempt("create", directory) { try Syscalls.makeDirectory(directory) }
         }
     }
@@ -48,13 +32,13 @@ public struct Spool: Sendable {
         } catch {
             return error
         }
-        for directory in [deliveries, runners, pending] where access(directory, W_OK) != 0 {
+        for directory in [layout.deliveries, layout.runners, layout.pending] where access(directory, W_OK) != 0 {
             return StorageError("write to", directory, Errno(rawValue: errno))
         }
         // A full disk still passes access(2); the next delivery would get a 503.
         var space = statvfs()
-        if statvfs(deliveries, &space) == 0, space.f_bavail == 0 || (space.f_files > 0 && space.f_favail == 0) {
-            return StorageError("write to", deliveries, .noSpace)
+        if statvfs(layout.deliveries, &space) == 0, space.f_bavail == 0 || (space.f_files > 0 && space.f_favail == 0) {
+            return StorageError("write to", layout.deliveries, .noSpace)
         }
         return nil
     }
@@ -64,7 +48,7 @@ public struct Spool: Sendable {
     /// could write here once; entries are checked again where they are read.
     public func verifyTrusted() throws(StorageError) {
         let us = geteuid()
-        for directory in [root, deliveries, pending, runners] { try SpoolTrust.check(directory, us: us) }
+        for directory in [root, layout.deliveries, layout.pending, layout.runners] { try SpoolTrust.check(directory, us: us) }
     }
 
     public enum StoreOutcome: Sendable, Equatable {
@@ -107,7 +91,7 @@ public struct Spool: Sendable {
     public static let durableMode: mode_t = 0o400
 
     private func storeOnce(_ delivery: Delivery) throws(StorageError) -> StoreOutcome {
-        let payload = payloadPath(delivery.key)
+        let payload = layout.payloadPath(delivery.key)
         var info = stat()
         let found = stat(payload, &info) == 0
         if found, info.st_mode & 0o777 == Spool.durableMode { return .duplicate }
@@ -128,18 +112,13 @@ public struct Spool: Sendable {
         return outcome
     }
 
-    public static let arrivalsName = ".arrivals"
-
-    /// The arrival order file of the build whose directory is `buildDirectory`.
-    public static func arrivalsPath(in buildDirectory: String) -> String { "\(buildDirectory)/\(arrivalsName)" }
-
     /// Appends the event to the build's arrival order *before* its payload gets a name, so any
     /// runner that sees the payload also sees its place in line. Timestamps cannot give this
     /// order: ctime ticks in milliseconds. A line whose link then fails (a duplicate racing
     /// us, a crash) names no new payload and is skipped by the reader. Not synced: after a
     /// power cut, unlisted payloads are run after the listed ones.
     func noteArrival(_ key: DeliveryKey, in buildDirectory: String) throws(StorageError) {
-        let path = Spool.arrivalsPath(in: buildDirectory)
+        let path = SpoolLayout.arrivalsPath(in: buildDirectory)
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StorageError("open", path, Errno(rawValue: errno)) }
         defer { close(fd) }
@@ -151,12 +130,12 @@ public struct Spool: Sendable {
     /// `deliveries/PROJECT/BUILD`, and the directories whose entries this call changed (to be
     /// synced, innermost first, once the payload is written).
     private func makeBuildDirectory(_ key: DeliveryKey) throws(StorageError) -> (String, [String]) {
-        let project = "\(deliveries)/\(key.project)"
+        let project = "\(layout.deliveries)/\(key.project)"
         let build = "\(project)/\(key.build)"
         if Syscalls.exists(build) { return (build, []) }
-        if !Syscalls.exists(deliveries) { try prepare() }
+        if !Syscalls.exists(layout.deliveries) { try prepare() }
         var changed: [String] = []
-        for (directory, parent) in [(project, deliveries), (build, project)] {
+        for (directory, parent) in [(project, layout.deliveries), (build, project)] {
             let created = try attempt("create", directory) { try Syscalls.makeDirectory(directory) }
             if created { changed.insert(parent, at: 0) }
         }
@@ -206,7 +185,7 @@ public struct Spool: Sendable {
     func withTemporaryFile<Result>(
         in directory: String, _ body: (String, FileDescriptor) throws(StorageError) -> Result
     ) throws(StorageError) -> Result {
-        let temporary = "\(directory)/.tmp-\(Clock.nonce())"
+        let temporary = "\(directory)/\(SpoolLayout.temporaryPrefix)\(Clock.nonce())"
         let fd = try attempt("create", temporary) {
             try FileDescriptor.open(temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
                                     permissions: [.ownerReadWrite])

@@ -3,8 +3,6 @@ import SystemPackage
 
 /// The builds in the spool, for the operator commands (`builds`, `retry`, `replay`, `gc`).
 extension Spool {
-    public func buildDirectory(_ build: BuildID) -> String { "\(deliveries)/\(build.project)/\(build.build)" }
-
     /// Every build directory, `deliveries/PROJECT/BUILD`, sorted; only those of the projectId
     /// `projectId` when given. A spool with no deliveries yet has none.
     public func buildIDs(projectId: String? = nil) throws(StorageError) -> [BuildID] {
@@ -13,12 +11,12 @@ extension Spool {
         if let projectId {
             projects = [DeliveryKey.segment(projectId)]
         } else {
-            projects = try names(deliveries).filter { !$0.hasPrefix(".") }
+            projects = try names(layout.deliveries).filter { !$0.hasPrefix(".") }
         }
         var builds: [BuildID] = []
-        for project in projects where DirectoryListing.isDirectory("\(deliveries)/\(project)") {
-            for build in try names("\(deliveries)/\(project)") where !build.hasPrefix(".") {
-                if DirectoryListing.isDirectory("\(deliveries)/\(project)/\(build)") {
+        for project in projects where DirectoryListing.isDirectory("\(layout.deliveries)/\(project)") {
+            for build in try names("\(layout.deliveries)/\(project)") where !build.hasPrefix(".") {
+                if DirectoryListing.isDirectory("\(layout.deliveries)/\(project)/\(build)") {
                     builds.append(BuildID(project: project, build: build))
                 }
             }
@@ -41,7 +39,7 @@ extension Spool {
             return builds
         }
         let modified = ids.map { id -> (BuildID, Int) in
-            (id, DirectoryListing.status(buildDirectory(id)).map(DirectoryListing.modified) ?? Int.max)
+            (id, DirectoryListing.status(layout.buildDirectory(id)).map(DirectoryListing.modified) ?? Int.max)
         }
         return try Spool.newestBuilds(modified, limit: limit, read: read)
     }

@@ -15,14 +15,23 @@ public struct StoredDelivery: Sendable, Equatable {
         self.name = name
     }
 
+    /// The delivery of `event` in the build directory `directory`.
+    public init(directory: String, event: String) {
+        self.init(directory: directory, name: SpoolLayout.payloadName(event: event))
+    }
+
     /// The EVENT segment: the payload's name without `.json`.
-    public var stem: String { String(name.dropLast(".json".count)) }
+    public var stem: String { String(name.dropLast(SpoolLayout.payloadSuffix.count)) }
     public var payloadPath: String { "\(directory)/\(name)" }
-    public var resultPath: String { "\(directory)/\(stem).result" }
-    public var outputPath: String { "\(directory)/\(stem).output" }
+    public var resultPath: String { companionPath(.result) }
+    public var outputPath: String { companionPath(.output) }
     /// Who is running the handler now (`RunningMarker`); there only while a run is under way,
     /// or after its runner died.
-    public var runningPath: String { "\(directory)/\(stem).running" }
+    public var runningPath: String { companionPath(.running) }
+
+    private func companionPath(_ companion: SpoolLayout.Companion) -> String {
+        "\(directory)/\(SpoolLayout.companionName(event: stem, companion))"
+    }
 
     /// `PROJECT/BUILD/EVENT`, the same as `DeliveryKey.id`.
     public var id: String {
@@ -60,7 +69,7 @@ public struct StoredDelivery: Sendable, Equatable {
     /// empty, which only means `retry` runs the handler again (an unreadable result counts as
     /// not done), and the runner's disk flushes stay off the handler's path.
     func record(_ result: HandlerResult) throws(StorageError) {
-        let temporary = resultPath + ".tmp"
+        let temporary = companionPath(.resultTemporary)
         let fd = try attempt("create", temporary) {
             try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite])
         }

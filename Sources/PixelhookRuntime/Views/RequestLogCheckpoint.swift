@@ -16,8 +16,8 @@ import PixelhookCore
 /// copytruncate) is read again from its start.
 public struct RequestLogCheckpoint: Sendable {
     public let spool: Spool
-    public var path: String { spool.root + "/metrics.checkpoint" }
-    var rotatedLog: String { spool.requestLog + ".1" }
+    public var path: String { spool.layout.metricsCheckpoint }
+    var rotatedLog: String { spool.layout.rotatedRequestLog }
 
     public init(spool: Spool) { self.spool = spool }
 
@@ -25,7 +25,7 @@ public struct RequestLogCheckpoint: Sendable {
     /// can (a spool it may not write still gets correct totals, read from the start).
     public func advance() -> RequestLogTally {
         var state = load()
-        var current = LogFile(path: spool.requestLog)
+        var current = LogFile(path: spool.layout.requestLog)
         defer { current?.close() }
         if let file = state.file, file != current?.identity {
             // Rotated: finish the old file where logrotate put it, if it is still there.
@@ -74,7 +74,7 @@ public struct RequestLogCheckpoint: Sendable {
     func save(_ state: State) {
         let header = "pixelhook-metrics-checkpoint 1 \(state.file?.device ?? 0) \(state.file?.inode ?? 0) \(state.offset)\n"
         let bytes = Array((header + state.tally.text).utf8)
-        let temporary = "\(path).\(getpid()).tmp"
+        let temporary = spool.layout.metricsCheckpointTemporary(pid: getpid())
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return }
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

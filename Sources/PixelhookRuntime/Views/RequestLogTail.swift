@@ -15,7 +15,7 @@ public struct RequestLogTail: Sendable {
     public static let defaultMaximumBytes = 64 << 20
     static let chunkBytes = 64 << 10
 
-    public init(spool: Spool) { path = spool.requestLog }
+    public init(spool: Spool) { path = spool.layout.requestLog }
     public init(path: String) { self.path = path }
 
     public struct Lines: Sendable {

@@ -60,7 +60,7 @@ struct Builds: ParsableCommand {
             StandardOutput.write(BuildReport.json(rows).description + "\n", to: 1)
         } else if rows.isEmpty {
             let scope = project.map { " of project \($0)" } ?? ""
-            StandardOutput.write("no builds\(scope) in \(Spool(root: settings.spool).deliveries)\n", to: 1)
+            StandardOutput.write("no builds\(scope) in \(Spool(root: settings.spool).layout.deliveries)\n", to: 1)
         } else {
             StandardOutput.write(BuildReport.table(rows, now: now), to: 1)
         }

@@ -66,7 +66,7 @@ struct Log: ParsableCommand {
         if tail.cut { StandardOutput.write("(older requests not read: the log is larger than \(RequestLogTail.defaultMaximumBytes >> 20) MiB; use --since)\n", to: 1) }
         guard !records.isEmpty else {
             let what = refused ? "no refused or ignored deliveries" : "no requests"
-            StandardOutput.write("\(what)\(since.map { " in the last \($0)" } ?? "") in \(spool.requestLog)\n", to: 1)
+            StandardOutput.write("\(what)\(since.map { " in the last \($0)" } ?? "") in \(spool.layout.requestLog)\n", to: 1)
             return
         }
         StandardOutput.write(RequestRecord.table(records), to: 1)

@@ -50,7 +50,7 @@ struct ReplayCommand: ParsableCommand {
                 var scope = ""
                 if let event { scope += " with event \(event)" }
                 if let project { scope += " in project \(project)" }
-                throw CommandFailure(.failed, "no stored delivery of upload \(uploadId)\(scope) in \(Spool(root: settings.spool).deliveries)")
+                throw CommandFailure(.failed, "no stored delivery of upload \(uploadId)\(scope) in \(Spool(root: settings.spool).layout.deliveries)")
             }
             runs = try replay.run { run in
                 StandardOutput.write(run.line + "\n", to: 1)

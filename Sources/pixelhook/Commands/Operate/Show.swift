@@ -43,11 +43,11 @@ struct Show: ParsableCommand {
         let settings = try settings.loadExistingSpool()
         let key = DeliveryKey(id: delivery)!
         let spool = Spool(root: settings.spool)
-        let stored = StoredDelivery(directory: spool.buildDirectory(key), name: key.event + ".json")
+        let stored = StoredDelivery(directory: spool.layout.buildDirectory(key), event: key.event)
         let payload: [UInt8]
         switch Show.read(stored.payloadPath, limit: Show.payloadLimit) {
         case .missing:
-            throw CommandFailure(.invalid, "no delivery \(key.id) in \(spool.deliveries) (`pixelhook builds --json` lists the ids)")
+            throw CommandFailure(.invalid, "no delivery \(key.id) in \(spool.layout.deliveries) (`pixelhook builds --json` lists the ids)")
         case .failed(let error):
             throw CommandFailure(.storage, "cannot read \(stored.payloadPath): \(String(cString: strerror(error)))")
         case .read(let bytes):

@@ -55,7 +55,7 @@ struct Handle: ParsableCommand {
             StandardOutput.write("pixelhook: \(error)\n", to: 2)
             throw ExitCode(.storage)
         }
-        guard let result = results[followUp.key.event + ".json"] else { return }
+        guard let result = results[SpoolLayout.payloadName(event: followUp.key.event)] else { return }
         StandardOutput.write(result.json.description + "\n", to: 1)
         if result.handleExitStatus != .success { throw ExitCode(result.handleExitStatus) }
     }
