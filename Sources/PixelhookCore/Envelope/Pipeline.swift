@@ -33,14 +33,17 @@ public enum Pipeline {
         Stage(event: "build.extracting", status: "Extracting & Scanning"),
         Stage(event: "build.saving", status: "Saving to Repository"),
         Stage(event: "build.distributing", status: "Distribute"),
-        Stage(event: "build.approved", status: "Approved"),
+        approved,
     ]
+
+    /// The end of a build that passed: it is live.
+    public static let approved = Stage(event: "build.approved", status: "Approved")
 
     /// The end of a build that failed validation; carries an `objection`.
     public static let rejected = Stage(event: "build.rejected", status: "Reject")
 
     /// The dashboard's Test button (and the Test Webhook API).
-    public static let test = Stage(event: Event.test, status: "test")
+    public static let test = Stage(event: "webhook.test", status: "test")
 
     /// The stages a rejection may follow: every one before `build.approved` (an approved build
     /// is live; nothing fires after it).

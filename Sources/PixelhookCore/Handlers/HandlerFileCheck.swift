@@ -27,8 +27,11 @@ public enum HandlerFileCheck {
         }
     }
 
+    /// The handler run for an event that has no file of its own.
+    public static let defaultName = "default"
+
     /// The names pixelhook runs: every known event and `default`.
-    public static let handlerNames: Set<String> = Event.known.union(["default"])
+    public static let handlerNames: Set<String> = Event.known.union([defaultName])
 
     /// One line per problem, in name order; empty when every handler can be run.
     public static func problems(_ files: [File], directory: String) -> [String] {

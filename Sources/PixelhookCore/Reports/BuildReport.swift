@@ -102,10 +102,10 @@ public struct BuildReport: Sendable, Equatable {
 
         let events = Set(stages.map(\.event))
         objection = nil
-        if events.contains("build.rejected") {
+        if events.contains(Pipeline.rejected.event) {
             outcome = .rejected
-            objection = parsed.lazy.compactMap(\.envelope).first { $0.event == "build.rejected" }?.objection
-        } else if events.contains("build.approved") {
+            objection = parsed.lazy.compactMap(\.envelope).first { $0.event == Pipeline.rejected.event }?.objection
+        } else if events.contains(Pipeline.approved.event) {
             outcome = .approved
         } else if events.allSatisfy({ $0 == Event.test }) {
             outcome = .test

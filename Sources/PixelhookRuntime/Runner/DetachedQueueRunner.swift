@@ -60,7 +60,7 @@ public enum DetachedQueueRunner {
         // Every setting is in its environment: an empty PIXELHOOK_CONFIG spares the runner
         // looking for a config file again (`ConfigSource.disabled`).
         let environment = settings.variables.map { "\($0.key)=\($0.value)" }
-            + ["\(Settings.Key.config)=", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"]
+            + ["\(Settings.Key.config)="] + ExecEnvironment.base.map { "\($0)=\($1)" }
         var pid: pid_t = 0
         return withCStrings(argv) { argv in
             withCStrings(environment) { envp in

@@ -8,6 +8,10 @@ import Glibc
 /// room for argv and the pointers); values are cut on a UTF-8 character boundary. The handler
 /// still gets every byte on stdin and in the payload file.
 enum ExecEnvironment {
+    /// What every process pixelhook starts (runner, handler) gets besides its own variables:
+    /// a fixed PATH and a UTF-8 locale, never the web server's.
+    static let base = [("PATH", "/usr/local/bin:/usr/bin:/bin"), ("LANG", "C.UTF-8")]
+
     /// MAX_ARG_STRLEN (32 pages): the longest single argv or envp string, its NUL included.
     static let maxEntryBytes = 32 * 4096
 

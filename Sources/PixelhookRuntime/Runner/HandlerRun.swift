@@ -85,7 +85,7 @@ struct HandlerRun {
         }
         switch outcome.exitCode {
         case 0: return result(.done, handler: handler, outcome: outcome)
-        case 75: return result(.retry, handler: handler, detail: "exit 75: asked for a retry", outcome: outcome)
+        case Int(ExitStatus.retry.rawValue): return result(.retry, handler: handler, detail: "exit 75: asked for a retry", outcome: outcome)
         case let code?: return result(.failed, handler: handler, detail: "exit \(code)", outcome: outcome)
         case nil: return result(.failed, handler: handler, detail: "killed by signal \(outcome.signal ?? 0)", outcome: outcome)
         }
@@ -104,9 +104,7 @@ struct HandlerRun {
             "PIXELHOOK_TIMESTAMP": envelope.timestamp,
             "PIXELHOOK_PAYLOAD": delivery.payloadPath,
             "PIXELHOOK_DELIVERY": delivery.id,
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-        ]
+        ].merging(ExecEnvironment.base, uniquingKeysWith: { $1 })
     }
 
     private func readPayload() throws(StorageError) -> [UInt8] {

@@ -41,7 +41,7 @@ struct HandlersDirectory {
     /// broken symbolic link: it exists, and cannot be run until its target is there.
     func handler(for event: String) -> Lookup {
         if let problem { return .unusable(handler: nil, reason: problem.detail) }
-        for name in [event, "default"] {
+        for name in [event, HandlerFileCheck.defaultName] {
             let file = "\(path)/\(name)"
             var link = stat()
             guard lstat(file, &link) == 0 else {

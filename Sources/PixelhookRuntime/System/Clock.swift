@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelhookCore
 
 /// Wall-clock times as pixelhook writes them: ISO 8601 UTC with milliseconds.
 public enum Clock {
@@ -16,17 +17,9 @@ public enum Clock {
         return time.tv_sec * 1000 + time.tv_nsec / 1_000_000
     }
 
+    /// Now (or `time`) as `EpochTime.iso8601` writes it.
     public static func iso8601(_ time: timespec = now()) -> String {
-        var seconds = time.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + "\(pad(Int32(time.tv_nsec / 1_000_000), 3))Z"
+        EpochTime.iso8601(milliseconds: time.tv_sec * 1000 + time.tv_nsec / 1_000_000)
     }
 
     /// Unique within this host for `webhook.test` deliveries: nanoseconds and pid.

@@ -70,7 +70,7 @@ public struct RequestLogTail: Sendable {
 
     /// The log's time `seconds` before now, for `lines(since:)`.
     public static func time(secondsAgo seconds: Int, now: Int = Clock.milliseconds()) -> String {
-        Clock.iso8601(timespec(tv_sec: now / 1000 - seconds, tv_nsec: Int(now % 1000) * 1_000_000))
+        EpochTime.iso8601(milliseconds: now - seconds * 1000)
     }
 
     /// The value of a line's leading `"time"` member without parsing the rest.
