@@ -17,7 +17,7 @@ import PixelhookCore
             // Directory times a second apart, oldest first, as deliveries arriving over a minute.
             let directory = spool.layout.buildDirectory(stored.key.buildID)
             let when = Date(timeIntervalSince1970: 1_700_000_000 + Double(index))
-            try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: directory + "/build.uploaded.json")
+            try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: StoredDelivery(directory: directory, event: "build.uploaded").payloadPath)
             try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: directory)
         }
         let last = try delivery(payload(event: "build.uploaded", uploadId: "u59"))
