@@ -65,6 +65,8 @@ let package = Package(
         ),
         // What the test targets share: where `pixelhook` was built, and running a program (ToolRun).
         .target(name: "PixelhookTestSupport", path: "Tests/PixelhookTestSupport"),
+        // The gateways called in-process, on real sockets.
+        .testTarget(name: "PixelhookGatewaysTests", dependencies: ["PixelhookGateways"]),
         // Real lighttpd, nginx and fcgiwrap driving the built `pixelhook` binary.
         .testTarget(
             name: "IntegrationTests",
