@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// One picture: gateway (CGI | stdin | FastCGI) → PixelhookCore → PixelhookRuntime (spool + handlers).
+// One picture: gateway (PixelhookGateways: CGI | stdin | FastCGI) → PixelhookCore → PixelhookRuntime
+// (spool + handlers); the executable picks the mode and holds the commands. Map: docs/architecture.md.
 let package = Package(
     name: "pixelhook",
     products: [
