@@ -7,7 +7,7 @@ import SystemPackage
 
 /// The handful of calls swift-system does not wrap (fsync, mkdir, link, flock), with its
 /// `Errno` so callers handle one error type.
-enum Syscalls {
+package enum Syscalls {
     static func check(_ result: Int32) throws(Errno) {
         if result != 0 { throw Errno(rawValue: errno) }
     }
@@ -56,7 +56,7 @@ enum Syscalls {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
-    static func sleep(seconds: Double) {
+    package static func sleep(seconds: Double) {
         var remaining = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
         while true {
             var request = remaining

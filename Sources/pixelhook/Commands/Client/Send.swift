@@ -58,7 +58,7 @@ struct Send: ParsableCommand {
     @OptionGroup var settings: SettingsOptions
 
     func validate() throws {
-        try Send.check(url: url, timeout: timeout)
+        try WebhookPoster.check(url: url, timeout: timeout)
         guard !event.isEmpty, !event.contains(where: \.isWhitespace) else {
             throw ValidationError("--event must be an event name like build.approved, got '\(event)'")
         }
@@ -83,37 +83,13 @@ struct Send: ParsableCommand {
         } else {
             let stage = Pipeline.stage(ofEvent: event) ?? Pipeline.Stage(event: event, status: status ?? "")
             envelope = EventFactory.envelope(
-                stage, projectId: try Simulate.project(projectId, settings: settings),
+                stage, projectId: try WebhookPoster.project(projectId, settings: settings),
                 uploadId: uploadId ?? EventFactory.newUploadID(), objection: objection, timestamp: timestamp)
         }
         if let fileUrl { envelope.fileUrl = fileUrl }
         if let status { envelope.status = status }
 
-        let reply = try Send.post(envelope, to: url, client: WebhookClient(timeoutSeconds: timeout))
-        guard reply.isSuccess else { throw Send.refused(reply, event: envelope.event, url: url) }
-    }
-
-    // MARK: Shared with `simulate`
-
-    static func check(url: String, timeout: Double) throws {
-        if let problem = WebhookURL.problem(url) { throw ValidationError(problem) }
-        guard timeout.isFinite, timeout > 0, timeout <= 3600 else {
-            throw ValidationError("--timeout must be from 0.001 to 3600 seconds, got \(timeout)")
-        }
-    }
-
-    /// Posts one envelope and prints `EVENT STATUS BODY`; no answer is a `CommandFailure`.
-    static func post(_ envelope: Envelope, to url: String, client: WebhookClient) throws -> WebhookClient.Reply {
-        do {
-            let reply = try client.post(envelope.json.bytes, to: url)
-            StandardOutput.write(reply.line(for: envelope.event) + "\n", to: 1)
-            return reply
-        } catch {
-            throw CommandFailure(.failed, "\(envelope.event): \(error.description)")
-        }
-    }
-
-    static func refused(_ reply: WebhookClient.Reply, event: String, url: String) -> CommandFailure {
-        CommandFailure(.failed, "\(event): \(WebhookURL.redacted(url)) answered \(reply.status), not 2xx")
+        let reply = try WebhookPoster.post(envelope, to: url, client: WebhookClient(timeoutSeconds: timeout))
+        guard reply.isSuccess else { throw WebhookPoster.refused(reply, event: envelope.event, url: url) }
     }
 }

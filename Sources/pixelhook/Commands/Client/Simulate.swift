@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import PixelhookCore
 import PixelhookRuntime
@@ -58,7 +55,7 @@ struct Simulate: ParsableCommand {
     @OptionGroup var settings: SettingsOptions
 
     func validate() throws {
-        try Send.check(url: url, timeout: timeout)
+        try WebhookPoster.check(url: url, timeout: timeout)
         if let rejectAt, Pipeline.stage(named: rejectAt) == nil {
             let names = Pipeline.rejectable.map(\.name).joined(separator: ", ")
             throw ValidationError("--reject-at must be one of \(names) (or build.NAME), got '\(rejectAt)'")
@@ -77,43 +74,20 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
-        let project = try Simulate.project(projectId, settings: settings)
+        let project = try WebhookPoster.project(projectId, settings: settings)
         let build = uploadId ?? EventFactory.newUploadID()
         let stages = Pipeline.run(rejectingAt: rejectAt.flatMap(Pipeline.stage(named:)))
         StandardOutput.write("build \(build) of project \(project)\n", to: 1)
 
         let client = WebhookClient(timeoutSeconds: timeout)
         for (index, stage) in stages.enumerated() {
-            if index > 0, interval > 0 { Simulate.sleep(milliseconds: interval) }
+            if index > 0, interval > 0 { Syscalls.sleep(seconds: Double(interval) / 1000) }
             let envelope = EventFactory.envelope(
                 stage, projectId: project, uploadId: build,
                 fileUrl: fileUrl ?? EventFactory.exampleFileURL, objection: objection,
                 timestamp: Clock.iso8601())
-            let reply = try Send.post(envelope, to: url, client: client)
-            guard reply.isSuccess else { throw Send.refused(reply, event: stage.event, url: url) }
+            let reply = try WebhookPoster.post(envelope, to: url, client: client)
+            guard reply.isSuccess else { throw WebhookPoster.refused(reply, event: stage.event, url: url) }
         }
-    }
-
-    /// `given`, else the first of PIXELHOOK_PROJECT_IDS as written, with the settings read as
-    /// `handle` reads them (environment over the config file).
-    static func project(_ given: String?, settings: SettingsOptions) throws -> String {
-        if let given { return given }
-        let variables: [String: String]
-        do throws(SettingsError) {
-            variables = try SettingsLoader.variables(environment: ProcessEnvironment.current(), configPath: settings.config)
-            _ = try Settings.parse(variables)
-        } catch {
-            throw CommandFailure(.settings, "settings: \(error.message)")
-        }
-        guard let first = Settings.firstProjectID(in: variables) else {
-            throw CommandFailure(.settings, "no project: pass --project-id or set PIXELHOOK_PROJECT_IDS")
-        }
-        return first
-    }
-
-    static func sleep(milliseconds: Int) {
-        var pause = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
-        var left = timespec()
-        while nanosleep(&pause, &left) != 0, errno == EINTR { pause = left }
     }
 }
