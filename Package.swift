@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// One picture: gateway (CGI | stdin | FastCGI) → PixelhookCore → PixelhookRuntime (spool + handlers).
+// One picture: gateway (PixelhookGateways: CGI | stdin | FastCGI) → PixelhookCore → PixelhookRuntime
+// (spool + handlers); the executable picks the mode and holds the commands. Map: docs/architecture.md.
 let package = Package(
     name: "pixelhook",
     products: [
@@ -31,13 +32,19 @@ let package = Package(
         ),
         // libfcgi's FCGX_* API for the FastCGI responder.
         .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
-        // Thin gateways and one file per subcommand.
+        // The gateways: CGI, stdin and FastCGI (libfcgi) turn a web server's request into a
+        // `Receiver` call and its response into bytes; a library, so tests can call them in-process.
+        .target(
+            name: "PixelhookGateways",
+            dependencies: ["PixelhookCore", "PixelhookRuntime", "CFastCGI", "CPosix"]
+        ),
+        // `main.swift` (mode detection) and one file per subcommand, grouped as `--help` shows them.
         .executableTarget(
             name: "pixelhook",
             dependencies: [
                 "PixelhookCore",
                 "PixelhookRuntime",
-                "CFastCGI",
+                "PixelhookGateways",
                 "CPosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -60,6 +67,8 @@ let package = Package(
         // What the test targets share: starting a process (ChildProcess), running the built
         // `pixelhook`, temporary directories and users, the seeds' payloads from examples/events.
         .target(name: "PixelhookTestSupport", path: "Tests/PixelhookTestSupport"),
+        // The gateways called in-process, on real sockets.
+        .testTarget(name: "PixelhookGatewaysTests", dependencies: ["PixelhookGateways"]),
         // Real lighttpd, nginx and fcgiwrap driving the built `pixelhook` binary.
         .testTarget(
             name: "IntegrationTests",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PixelhookRuntime
 import PixelhookCore
 
 /// The root command: mode detection and the subcommands of SPEC "Modes" and "Commands".
@@ -16,10 +17,13 @@ struct Pixelhook: ParsableCommand {
             docs/settings.md); PIXELHOOK_PROJECT_IDS is required.
             """,
         version: "pixelhook \(Version.current)",
-        subcommands: [
-            Handle.self, FastCGI.self, Send.self, Simulate.self,
-            Builds.self, Log.self, Show.self, Retry.self, ReplayCommand.self, Check.self, GC.self, MetricsCommand.self,
-            RunQueue.self,
+        subcommands: [RunQueue.self],
+        groupedSubcommands: [
+            CommandGroup(name: "Serve", subcommands: [Handle.self, FastCGI.self]),
+            CommandGroup(name: "Operate", subcommands: [
+                Builds.self, Log.self, Show.self, Retry.self, ReplayCommand.self, Check.self, GC.self, MetricsCommand.self,
+            ]),
+            CommandGroup(name: "Test a receiver", subcommands: [Send.self, Simulate.self]),
         ]
     )
 
@@ -27,6 +31,6 @@ struct Pixelhook: ParsableCommand {
     mutating func run() throws {
         let error = ValidationError("no command given, not started as CGI (GATEWAY_INTERFACE is not set), and fd 0 is not a listening socket")
         StandardOutput.write(Pixelhook.fullMessage(for: error) + "\n", to: 2)
-        throw ExitCode.validationFailure
+        throw ExitCode(.usage)
     }
 }

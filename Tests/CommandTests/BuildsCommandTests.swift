@@ -2,6 +2,7 @@ import Foundation
 import PixelhookTestSupport
 import Testing
 import PixelhookCore
+import PixelhookRuntime
 
 /// `pixelhook builds`, run as a process against a real spool.
 @Suite struct BuildsCommandTests {
@@ -27,13 +28,13 @@ import PixelhookCore
         #expect(json.stdout.hasPrefix(#"{"builds":[{"projectId":"p1","uploadId":"u2","outcome":"approved","#))
         #expect(!json.stdout.contains(#""uploadId":"u1""#))
 
-        #expect(try fixture.run(["builds", "--project", "nobody"]).stdout == "no builds of project nobody in \(fixture.spool)/deliveries\n")
+        #expect(try fixture.run(["builds", "--project", "nobody"]).stdout == "no builds of project nobody in \(fixture.spoolLayout.deliveries)\n")
     }
 
     @Test func stalledAfterTheSetting() throws {
         let fixture = try CommandFixture()
         try fixture.store(event: "build.uploaded", uploadId: "u1")
-        try fixture.age("spool/deliveries/p1/u1/build.uploaded.json", seconds: 3 * 3600 + 120)
+        try fixture.age(CommandFixture.spoolFiles.payloadPath(DeliveryKey("p1/u1/build.uploaded")), seconds: 3 * 3600 + 120)
         let table = try fixture.run(["builds"], environment: ["PIXELHOOK_STALLED_AFTER": "2h"])
         #expect(table.stdout.hasPrefix("p1  u1  stalled: no event for 3h 2m\n"), "\(table)")
         let patient = try fixture.run(["builds", "--json"], environment: ["PIXELHOOK_STALLED_AFTER": "1d"])

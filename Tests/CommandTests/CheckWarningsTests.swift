@@ -60,7 +60,7 @@ import Glibc
         // A day-old refusal is not counted: the log is read backwards only as far as 24 hours.
         let old = RequestRecord(time: "2000-01-01T00:00:00.000Z", remoteAddress: "x", method: "POST", status: 401,
                                 envelope: nil, outcome: "unauthorized: wrong token")
-        let log = fixture.spool + "/requests.log"
+        let log = fixture.spoolLayout.requestLog
         let recent = try String(contentsOfFile: log, encoding: .utf8)
         try (old.line + recent).write(toFile: log, atomically: true, encoding: .utf8)
         chmod(log, 0o600)

@@ -4,6 +4,7 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelhookRuntime
 
 /// `pixelhook log`: the request log, readable, filtered, read from its end.
 @Suite struct LogCommandTests {
@@ -33,7 +34,7 @@ import Glibc
         let fixture = try Self.fixtureWithTraffic()
         let refused = try fixture.run(["log", "--refused", "--json"])
         #expect(refused.status == 0, "\(refused)")
-        let logged = try String(contentsOfFile: fixture.spool + "/requests.log", encoding: .utf8).split(separator: "\n")
+        let logged = try String(contentsOfFile: fixture.spoolLayout.requestLog, encoding: .utf8).split(separator: "\n")
         #expect(refused.stdout.split(separator: "\n") == Array(logged.dropFirst()), "\(refused)")
     }
 
@@ -41,7 +42,7 @@ import Glibc
         let fixture = try Self.fixtureWithTraffic()
         let old = RequestRecord(time: "2000-01-01T00:00:00.000Z", remoteAddress: "x", method: "POST", status: 401,
                                 envelope: nil, outcome: "unauthorized: wrong token")
-        let path = fixture.spool + "/requests.log"
+        let path = fixture.spoolLayout.requestLog
         try (old.line + (try String(contentsOfFile: path, encoding: .utf8))).write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try fixture.run(["log", "--refused"]).stdout.contains("2000-01-01"))
         let recent = try fixture.run(["log", "--refused", "--since", "1h"])

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import PixelhookCore
+import PixelhookRuntime
 
 /// `pixelhook replay`, run as a process against a real spool.
 @Suite struct ReplayCommandTests {
@@ -20,7 +22,7 @@ import Testing
         // The same input as the first time.
         #expect(runs[3] == runs[0])
         #expect(runs[4] == runs[1])
-        #expect(fixture.read("spool/deliveries/p1/u1/build.approved.output") == "run 5\n", "the new output replaced the old")
+        #expect(fixture.read(CommandFixture.spoolFiles.companionPath(DeliveryKey("p1/u1/build.approved"), .output)) == "run 5\n", "the new output replaced the old")
 
         let one = try fixture.run(["replay", "u1", "--event", "build.approved", "--project", "p1"])
         #expect(one.stdout == "p1/u1/build.approved: done (was done)\n", "\(one)")

@@ -11,7 +11,7 @@ import PixelhookRuntime
         echo run >> "$FIXTURE/runs"
         exit 3
         """
-    static let result = "spool/deliveries/p1/u1/build.approved.result"
+    static let result = CommandFixture.spoolFiles.companionPath(DeliveryKey("p1/u1/build.approved"), .result)
 
     /// Makes the stored attempt have ended `seconds` ago.
     func endAttempt(_ fixture: CommandFixture, secondsAgo seconds: Int) throws {

@@ -5,6 +5,7 @@ import PixelhookTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelhookCore
 
 /// `pixelhook retry`, run as a process against a real spool.
 @Suite struct RetryCommandTests {
@@ -35,7 +36,7 @@ import Glibc
         #expect(retried.stdout == "p1/u1/build.approved: done (was failed (exit 3))\n")
         #expect(retried.stderr.isEmpty)
         #expect(fixture.lineCount("runs") == 2)
-        #expect(fixture.read("spool/deliveries/p1/u1/build.approved.result")?.contains(#""state":"done""#) == true)
+        #expect(fixture.read(CommandFixture.spoolFiles.companionPath(DeliveryKey("p1/u1/build.approved"), .result))?.contains(#""state":"done""#) == true)
 
         let again = try fixture.run(["retry"])
         #expect(again.status == 0)
@@ -75,7 +76,7 @@ import Glibc
         #expect(fixture.wait(process).status == nil, "killed by the signal")
         #expect(kill(-handler, SIGKILL) == 0)
 
-        #expect(!fixture.exists("spool/deliveries/p1/u1/build.approved.result"), "the runner died before writing a result")
+        #expect(!fixture.exists(CommandFixture.spoolFiles.companionPath(DeliveryKey("p1/u1/build.approved"), .result)), "the runner died before writing a result")
         let retried = try fixture.run(["retry"])
         #expect(retried.status == 0, "\(retried)")
         #expect(retried.stdout == "p1/u1/build.approved: done (was never finished)\n")
@@ -95,7 +96,7 @@ import Glibc
         #expect(fixture.wait(process).status == nil, "killed by the signal")
         #expect(kill(handler, 0) == 0, "the handler runs on without its runner")
 
-        let lockPath = fixture.spool + "/deliveries/p1/u1/.lock"
+        let lockPath = SpoolLayout.lockPath(in: fixture.spoolLayout.buildDirectory(BuildID("p1/u1")))
         let lock = open(lockPath, O_RDWR | O_CLOEXEC)
         #expect(lock >= 0)
         defer { close(lock) }
@@ -147,7 +148,7 @@ import Glibc
         try fixture.handler("default", "exit 3")
         _ = try fixture.run(["handle"], stdin: CommandFixture.payload())
         try StoredAttempts.endedLongAgo(spool: fixture.spool)  // due: what is skipped is said
-        let lock = open(fixture.spool + "/deliveries/p1/u1/.lock", O_RDWR)
+        let lock = open(SpoolLayout.lockPath(in: fixture.spoolLayout.buildDirectory(BuildID("p1/u1"))), O_RDWR)
         #expect(lock >= 0)
         defer { close(lock) }
         #expect(flock(lock, LOCK_EX) == 0)
@@ -160,13 +161,13 @@ import Glibc
         let fixture = try CommandFixture()
         try fixture.handler("default", "exit 3")
         _ = try fixture.run(["handle"], stdin: CommandFixture.payload())
-        let lock = open(fixture.spool + "/retry.lock", O_RDWR | O_CREAT, 0o600)
+        let lock = open(fixture.spoolLayout.retryLock, O_RDWR | O_CREAT, 0o600)
         defer { close(lock) }
         #expect(flock(lock, LOCK_EX) == 0)
         let retried = try fixture.run(["retry"])
         #expect(retried.status == 0)
         #expect(retried.stdout.hasPrefix("another retry is running"))
-        #expect(fixture.read("spool/deliveries/p1/u1/build.approved.result")?.contains(#""exitCode":3"#) == true)
+        #expect(fixture.read(CommandFixture.spoolFiles.companionPath(DeliveryKey("p1/u1/build.approved"), .result))?.contains(#""exitCode":3"#) == true)
     }
 
     /// Starts `runner` (`handle`, or `run-queue` on a stored delivery) with a handler whose first

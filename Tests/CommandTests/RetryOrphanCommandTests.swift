@@ -21,7 +21,7 @@ import Glibc
         echo $$ > "$FIXTURE/handler.pid"
         wait
         """
-    static let running = "spool/deliveries/p1/u1/build.approved.running"
+    static let running = CommandFixture.spoolFiles.companionPath(DeliveryKey("p1/u1/build.approved"), .running)
 
     /// Gone, or a zombie nobody reaped yet (a zombie holds no descriptor, so no lock).
     static func isGone(_ pid: pid_t) -> Bool {
@@ -81,7 +81,7 @@ import Glibc
         #expect(fixture.eventually(timeout: 5) { Self.isGone(child) }, "the child of the dead handler lives on")
         #expect(fixture.lineCount("runs") == 2)
         #expect(!fixture.exists(Self.running), "the marker outlived its run")
-        let result = fixture.read("spool/deliveries/p1/u1/build.approved.result").flatMap { HandlerResult(stored: Array($0.utf8)) }
+        let result = fixture.read(CommandFixture.spoolFiles.companionPath(DeliveryKey("p1/u1/build.approved"), .result)).flatMap { HandlerResult(stored: Array($0.utf8)) }
         #expect(result?.attempts == 2, "the killed run counts as the first attempt")
 
         let again = try fixture.run(["retry"])
@@ -105,7 +105,7 @@ import Glibc
         // The runner named is gone; the "handler" is the bystander, started 10 s ago.
         let line = "999999 1 \(bystander.pid) \(start) \(Clock.milliseconds() - 10_000) 1\n"
         try line.write(toFile: fixture.directory + "/" + Self.running, atomically: true, encoding: .utf8)
-        let lock = open(fixture.spool + "/deliveries/p1/u1/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let lock = open(SpoolLayout.lockPath(in: fixture.spoolLayout.buildDirectory(BuildID("p1/u1"))), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         #expect(lock >= 0 && flock(lock, LOCK_EX) == 0)
 
         let retried = try fixture.run(["retry"])

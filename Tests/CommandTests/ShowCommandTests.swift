@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import PixelhookCore
+import PixelhookRuntime
 
 /// `pixelhook show DELIVERY`: a delivery, its handler's result and output, without digging in
 /// the spool; ids validated before anything is looked up.
@@ -44,6 +46,6 @@ import Testing
         try fixture.store()
         let shown = try fixture.run(["show", "p1/u9/build.approved"])
         #expect(shown.status == 65, "\(shown)")
-        #expect(shown.stderr == "pixelhook: no delivery p1/u9/build.approved in \(fixture.spool)/deliveries (`pixelhook builds --json` lists the ids)\n")
+        #expect(shown.stderr == "pixelhook: no delivery p1/u9/build.approved in \(fixture.spoolLayout.deliveries) (`pixelhook builds --json` lists the ids)\n")
     }
 }

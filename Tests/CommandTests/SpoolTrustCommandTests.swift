@@ -3,6 +3,8 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelhookCore
+import PixelhookRuntime
 
 /// A neighbour who could once write to the spool plants a build and a pending entry; the runner,
 /// `retry` and `replay` must never run it as pixelhook's user, and `check` must say why.
@@ -14,12 +16,14 @@ import Glibc
         let fixture = try CommandFixture()
         try fixture.handler("build.approved", #"touch "$FIXTURE/ran-$PIXELHOOK_UPLOAD_ID""#)
         try fixture.store(uploadId: "u1")
-        let build = fixture.spool + "/deliveries/\(CommandFixture.projectID)/evil"
+        let evil = BuildID(project: CommandFixture.projectID, build: "evil")
+        let build = fixture.spoolLayout.buildDirectory(evil)
+        let payload = StoredDelivery(directory: build, event: "build.approved").payloadPath
         try FileManager.default.createDirectory(atPath: build, withIntermediateDirectories: false)
-        try CommandFixture.payload(uploadId: "evil").write(toFile: build + "/build.approved.json", atomically: false, encoding: .utf8)
-        chmod(build + "/build.approved.json", 0o400)
+        try CommandFixture.payload(uploadId: "evil").write(toFile: payload, atomically: false, encoding: .utf8)
+        chmod(payload, 0o400)
         try plant(fixture, build)
-        FileManager.default.createFile(atPath: fixture.spool + "/pending/\(CommandFixture.projectID):evil", contents: nil)
+        FileManager.default.createFile(atPath: fixture.spoolLayout.pendingEntry(evil), contents: nil)
         return fixture
     }
 
@@ -27,7 +31,7 @@ import Glibc
         ("group-writable build directory", { _, build in chmod(build, 0o770) }),
         ("payload owned by nobody", { _, build in
             let nobody = getpwnam("nobody")!.pointee
-            chown(build + "/build.approved.json", nobody.pw_uid, nobody.pw_gid)
+            chown(StoredDelivery(directory: build, event: "build.approved").payloadPath, nobody.pw_uid, nobody.pw_gid)
         }),
     ]
 
@@ -42,7 +46,7 @@ import Glibc
         #expect(retried.status == 0, "\(retried)")
         #expect(fixture.exists("ran-u1"), "the real delivery still runs: \(retried)")
         #expect(!fixture.exists("ran-evil"), "\(Self.plantings[planting].0): run by retry")
-        #expect(retried.stderr.contains("pixelhook: skipped \(fixture.spool)/deliveries/\(CommandFixture.projectID)/evil"), "\(retried)")
+        #expect(retried.stderr.contains("pixelhook: skipped \(fixture.spoolLayout.buildDirectory(BuildID(project: CommandFixture.projectID, build: "evil")))"), "\(retried)")
 
         let replayed = try fixture.run(["replay", "evil"])
         #expect(replayed.status != 0, "\(replayed)")
@@ -50,7 +54,7 @@ import Glibc
 
         let checked = try fixture.run(["check"])
         #expect(checked.status == 1, "\(checked)")
-        #expect(checked.stdout.contains("\(fixture.spool)/deliveries/\(CommandFixture.projectID)/evil"), "\(checked)")
+        #expect(checked.stdout.contains(fixture.spoolLayout.buildDirectory(BuildID(project: CommandFixture.projectID, build: "evil"))), "\(checked)")
     }
 
     // A spool owned by another user is not among the cases: these commands run as root, and

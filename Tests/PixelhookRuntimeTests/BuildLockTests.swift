@@ -57,7 +57,7 @@ import PixelhookCore
         #expect(results.values.map(\.state) == [.done])
 
         let held = try #require(scratch.read("held")).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        let buildLock = BuildLock.path(in: Spool(root: scratch.spool).buildDirectory(stored.key))
+        let buildLock = BuildLock.path(in: Spool(root: scratch.spool).layout.buildDirectory(stored.key))
         #expect(held.first == ["3", buildLock, "1"], "\(held)")
         let slot = try #require(held.last)
         #expect(slot.count == 3 && slot[0] == "4" && slot[1].hasPrefix(HandlerSlots.userDirectory() + "/") && slot[2] == "1", "\(held)")

@@ -18,10 +18,10 @@ import PixelhookTestSupport
         return try #require(key)
     }
 
-    func buildDirectory(_ scratch: ScratchSpool) -> String { scratch.spool + "/deliveries/p1/u1" }
+    func buildDirectory(_ scratch: ScratchSpool) -> String { scratch.spoolLayout.buildDirectory(BuildID(project: "p1", build: "u1")) }
 
     func results(in directory: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".result") }
+        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(SpoolLayout.Companion.result.rawValue) }
     }
 
     /// Before: every handler run listed the build, reread `.arrivals` and read every result, so
@@ -38,7 +38,7 @@ import PixelhookTestSupport
         for result in try results(in: buildDirectory(scratch)) { unlink(buildDirectory(scratch) + "/" + result) }
 
         let newest = try storeTests(1, from: 30, in: spool)
-        #expect(try BuildQueue(settings: settings, key: newest).drain().keys.sorted() == ["\(newest.event).json"])
+        #expect(try BuildQueue(settings: settings, key: newest).drain().keys.sorted() == [SpoolLayout.payloadName(event: newest.event)])
     }
 
     /// A runner killed after writing a result but before moving its cursor: the next drain
@@ -53,14 +53,14 @@ import PixelhookTestSupport
         let done = HandlerResult(state: .done, handler: nil, exitCode: 0, signal: nil, startedAt: "", durationMs: 0,
                                  outputBytes: 0, outputTruncated: false, detail: nil)
         for event in events.prefix(2) {
-            try StoredDelivery(directory: buildDirectory(scratch), name: event + ".json").record(done)
+            try StoredDelivery(directory: buildDirectory(scratch), event: event).record(done)
         }
-        try Data(String(repeating: "0", count: 20).utf8 + [10]).write(to: URL(fileURLWithPath: buildDirectory(scratch) + "/.lock"))
+        try Data(String(repeating: "0", count: 20).utf8 + [10]).write(to: URL(fileURLWithPath: SpoolLayout.lockPath(in: buildDirectory(scratch))))
 
         let ran = try BuildQueue(settings: settings, key: try delivery(payload()).key).drain()
-        #expect(ran.keys.sorted() == ["build.extracting.json", "build.saving.json"])
+        #expect(ran.keys.sorted() == [SpoolLayout.payloadName(event: "build.extracting"), SpoolLayout.payloadName(event: "build.saving")])
         #expect(scratch.read("order") == "build.extracting\nbuild.saving\n")
-        #expect(!FileManager.default.fileExists(atPath: scratch.spool + "/unfinished/p1:u1"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.spoolLayout.unfinishedEntry(BuildID(project: "p1", build: "u1"))))
     }
 
     /// A build with a delivery not done stays listed in `unfinished/` until `retry` makes it
@@ -74,7 +74,7 @@ import PixelhookTestSupport
         _ = try spool.store(stored)
         _ = try spool.store(try delivery(payload(event: "build.saving")))
         #expect(try BuildQueue(settings: settings, key: stored.key).drain().values.allSatisfy { $0.state == .failed })
-        let entry = scratch.spool + "/unfinished/p1:u1"
+        let entry = scratch.spoolLayout.unfinishedEntry(BuildID(project: "p1", build: "u1"))
         #expect(FileManager.default.fileExists(atPath: entry))
 
         try scratch.handler("default", "exit 0")
@@ -94,7 +94,7 @@ import PixelhookTestSupport
         let stored = try delivery(payload(event: "build.uploaded"))
         _ = try Spool(root: settings.spool).store(stored)
         try BuildQueue(settings: settings, key: stored.key).drain()
-        let entry = scratch.spool + "/unfinished/p1:u1"
+        let entry = scratch.spoolLayout.unfinishedEntry(BuildID(project: "p1", build: "u1"))
         #expect(FileManager.default.fileExists(atPath: entry))
         try FileManager.default.removeItem(atPath: buildDirectory(scratch))
 
@@ -116,10 +116,10 @@ import PixelhookTestSupport
         try BuildQueue(settings: settings, key: stored.key).drain()
         let sweep = RetrySweep(settings: settings)
         #expect(try sweep.run { _ in } == .finished(ran: 0))
-        let mark = scratch.read("spool/unfinished/.complete")
+        let mark = scratch.read(ScratchSpool.spoolFiles.unfinished + "/" + SpoolLayout.completeName)
         #expect(mark != nil && mark == RetrySweep.bootID().map { $0 + "\n" })
 
-        unlink(buildDirectory(scratch) + "/build.uploaded.result")  // unlisted, unfinished
+        unlink(StoredDelivery(directory: buildDirectory(scratch), event: "build.uploaded").resultPath)  // unlisted, unfinished
         var wouldRun: [String] = []
         func dryRun() throws {
             wouldRun = []

@@ -27,7 +27,7 @@ import PixelhookCore
         #expect(scratch.read("runs")?.split(separator: "\n").count == 3)
 
         let runs = try #require(try queue.drain(.pending(rerunning: [.failed]), wait: false))
-        #expect(runs.map(\.delivery.name) == ["build.uploaded.json", "build.downloading.json"])
+        #expect(runs.map(\.delivery.name) == [SpoolLayout.payloadName(event: "build.uploaded"), SpoolLayout.payloadName(event: "build.downloading")])
         #expect(runs.allSatisfy { $0.previous?.state == .failed && $0.result.state == .failed })
         #expect(scratch.read("runs")?.split(separator: "\n").count == 5)
         // Plain pending: everything has a result.
@@ -38,8 +38,8 @@ import PixelhookCore
         let scratch = try ScratchSpool()
         try scratch.handler("default", #"echo "$PIXELHOOK_EVENT" >> ../runs"#)
         let queue = try Self.storeAndDrain(scratch, ["build.uploaded", "build.approved"])
-        let runs = try #require(try queue.drain(.named(["build.approved.json"]), wait: true))
-        #expect(runs.map(\.delivery.name) == ["build.approved.json"])
+        let runs = try #require(try queue.drain(.named([SpoolLayout.payloadName(event: "build.approved")]), wait: true))
+        #expect(runs.map(\.delivery.name) == [SpoolLayout.payloadName(event: "build.approved")])
         #expect(runs.first?.previous?.state == .done)
         #expect(scratch.read("runs") == "build.uploaded\nbuild.approved\nbuild.approved\n")
     }
@@ -52,14 +52,14 @@ import PixelhookCore
         defer { lock.release() }
         #expect(queue.isBusy)
         #expect(try queue.drain(.pending(rerunning: RetrySweep.rerunnable), wait: false) == nil)
-        #expect(try queue.candidates(.pending(rerunning: RetrySweep.rerunnable)).map(\.name) == ["build.uploaded.json"])
+        #expect(try queue.candidates(.pending(rerunning: RetrySweep.rerunnable)).map(\.name) == [SpoolLayout.payloadName(event: "build.uploaded")])
     }
 
     @Test func anUnreadableResultIsRetried() throws {
         let scratch = try ScratchSpool()
         try scratch.handler("default", "exit 0")
         let queue = try Self.storeAndDrain(scratch, ["build.uploaded"])
-        try Data("garbage".utf8).write(to: URL(fileURLWithPath: queue.directory + "/build.uploaded.result"))
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: StoredDelivery(directory: queue.directory, event: "build.uploaded").resultPath))
         #expect(try queue.candidates(.pending()).isEmpty, "a runner after a request leaves it alone")
         #expect(try queue.candidates(.pending(rerunning: RetrySweep.rerunnable)).count == 1)
     }

@@ -34,9 +34,9 @@ import PixelhookCore
         _ = try Spool(root: settings.spool).store(approved)
         _ = try Spool(root: settings.spool).store(saving)
         let results = try BuildQueue(settings: settings, key: approved.key).drain()
-        #expect(results["build.approved.json"]?.state == .retry)
-        #expect(results["build.saving.json"]?.state == .failed)
-        #expect(results["build.saving.json"]?.exitCode == 3)
+        #expect(results[SpoolLayout.payloadName(event: "build.approved")]?.state == .retry)
+        #expect(results[SpoolLayout.payloadName(event: "build.saving")]?.state == .failed)
+        #expect(results[SpoolLayout.payloadName(event: "build.saving")]?.exitCode == 3)
     }
 
     @Test func noHandlerIsDoneAndAnUnrunnableOneFails() throws {
@@ -44,14 +44,14 @@ import PixelhookCore
         let settings = scratch.settings()
         let first = try delivery(payload(event: "build.uploaded"))
         _ = try Spool(root: settings.spool).store(first)
-        #expect(try BuildQueue(settings: settings, key: first.key).drain()["build.uploaded.json"]?.state == .done)
+        #expect(try BuildQueue(settings: settings, key: first.key).drain()[SpoolLayout.payloadName(event: "build.uploaded")]?.state == .done)
 
         try FileManager.default.createDirectory(atPath: scratch.handlers + "/build.saving", withIntermediateDirectories: true)
         try Data("#!/bin/sh\n".utf8).write(to: URL(fileURLWithPath: scratch.handlers + "/build.approved"))
         for event in ["build.saving", "build.approved"] {
             let stored = try delivery(payload(event: event))
             _ = try Spool(root: settings.spool).store(stored)
-            let result = try BuildQueue(settings: settings, key: stored.key).drain()["\(event).json"]
+            let result = try BuildQueue(settings: settings, key: stored.key).drain()[SpoolLayout.payloadName(event: event)]
             #expect(result?.state == .failed)
             #expect(result?.detail?.contains(event) == true)
         }
@@ -64,9 +64,9 @@ import PixelhookCore
         let stored = try delivery(payload())
         _ = try Spool(root: settings.spool).store(stored)
         try BuildQueue(settings: settings, key: stored.key).drain()
-        let directory = "spool/deliveries/p1/u1/"
-        #expect(scratch.read(directory + "build.approved.output") == "hello from p1/u1/build.approved\n")
-        let result = try #require(scratch.read(directory + "build.approved.result"))
+        let files = StoredDelivery(directory: ScratchSpool.spoolFiles.buildDirectory(stored.key), event: "build.approved")
+        #expect(scratch.read(files.outputPath) == "hello from p1/u1/build.approved\n")
+        let result = try #require(scratch.read(files.resultPath))
         #expect(HandlerResult.state(ofStored: result) == .failed)
         #expect(result.contains("\"exitCode\":2"))
     }
@@ -77,12 +77,11 @@ import PixelhookCore
         let settings = scratch.settings()
         let stored = try delivery(payload())
         _ = try Spool(root: settings.spool).store(stored)
-        let directory = "spool/deliveries/p1/u1/"
-        try "from an older run\n".write(toFile: scratch.root + "/" + directory + "build.approved.output",
-                                         atomically: false, encoding: .utf8)
+        let files = StoredDelivery(directory: ScratchSpool.spoolFiles.buildDirectory(stored.key), event: "build.approved")
+        try "from an older run\n".write(toFile: scratch.root + "/" + files.outputPath, atomically: false, encoding: .utf8)
         try BuildQueue(settings: settings, key: stored.key).drain()
-        #expect(HandlerResult.state(ofStored: scratch.read(directory + "build.approved.result") ?? "") == .done)
-        #expect(scratch.read(directory + "build.approved.output") == nil)
+        #expect(HandlerResult.state(ofStored: scratch.read(files.resultPath) ?? "") == .done)
+        #expect(scratch.read(files.outputPath) == nil)
     }
 
     @Test func globalCapHoldsAcrossConcurrentBuilds() async throws {

@@ -43,7 +43,7 @@ import PixelhookCore
         let spool = Spool(root: scratch.spool)
         try spool.prepare()
         // A directory where the log should be: open(2) fails with EISDIR.
-        try FileManager.default.createDirectory(atPath: spool.requestLog, withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: spool.layout.requestLog, withIntermediateDirectories: false)
         #expect(!RequestLog(spool: spool).append(record("lost")))
     }
 
@@ -66,7 +66,7 @@ import PixelhookCore
         let wrongMethod = receiver.receive(RequestHead(method: escaped)) { _ throws(ReceiveError) in [] }
         #expect(wrongMethod.response.status == 405)
 
-        let logged = lines(Spool(root: scratch.spool).requestLog)
+        let logged = lines(Spool(root: scratch.spool).layout.requestLog)
         #expect(logged.count == 3)
         for line in logged {
             #expect(line.utf8.count + 1 <= RequestRecord.maximumLineBytes, "a line of \(line.utf8.count) bytes")

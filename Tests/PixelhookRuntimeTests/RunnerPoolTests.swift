@@ -28,7 +28,7 @@ import PixelhookCore
         #expect(pending.mark(stored.key.buildID), "marking twice is fine")
         var entry = stat(), arrivals = stat()
         #expect(stat(pending.path(stored.key.buildID), &entry) == 0)
-        let arrivalsPath = Spool.arrivalsPath(in: spool.buildDirectory(stored.key))
+        let arrivalsPath = SpoolLayout.arrivalsPath(in: spool.layout.buildDirectory(stored.key))
         #expect(stat(arrivalsPath, &arrivals) == 0)
         #expect(entry.st_ino == arrivals.st_ino && arrivals.st_nlink == 2)
         #expect(pending.claim(stored.key.buildID))
@@ -41,7 +41,7 @@ import PixelhookCore
         let spool = Spool(root: scratch.spool)
         try spool.prepare()
         for name in ["p1:u1", "p1", "a:b:c", ".x:u1", "p1:..", "p1:~abc", "p1:~none"] {
-            _ = FileManager.default.createFile(atPath: spool.pending + "/" + name, contents: nil)
+            _ = FileManager.default.createFile(atPath: spool.layout.pending + "/" + name, contents: nil)
         }
         let listed = Set(PendingBuilds(spool: spool).listed().map(\.description))
         #expect(listed == ["p1/u1", "p1/~none"])

@@ -50,3 +50,11 @@ func delivery(_ body: [UInt8], nonce: String = "n1") throws -> Delivery {
     let envelope = try EnvelopeParser.parse(body)
     return Delivery(envelope: envelope, body: body, key: DeliveryKey(envelope: envelope, body: body, testNonce: nonce))
 }
+
+/// The scratch spool named through `SpoolLayout`, as the spool code names it.
+extension ScratchSpool {
+    /// Paths as `read` and `files(under:)` take them: relative to `root`.
+    static let spoolFiles = SpoolLayout(root: "spool")
+    /// Absolute paths.
+    var spoolLayout: SpoolLayout { SpoolLayout(root: spool) }
+}

@@ -24,7 +24,7 @@ import PixelhookCore
     /// Stores `stored`, then leaves its payload as a power cut after the link would.
     func storeAndCut(_ spool: Spool, _ stored: Delivery, to content: [UInt8]) throws {
         #expect(try spool.store(stored) == .stored)
-        let path = spool.payloadPath(stored.key)
+        let path = spool.layout.payloadPath(stored.key)
         #expect(chmod(path, 0o600) == 0)
         try Data(content).write(to: URL(fileURLWithPath: path))
     }
@@ -37,10 +37,10 @@ import PixelhookCore
         try storeAndCut(spool, stored, to: try #require(Self.cuts.first { $0.name == cut }).content)
 
         #expect(try spool.store(stored) == .stored)
-        let path = spool.payloadPath(stored.key)
+        let path = spool.layout.payloadPath(stored.key)
         #expect(FileManager.default.contents(atPath: path) == Data(Self.body))
         #expect(mode(path) == Spool.durableMode)
-        #expect(!scratch.files(under: "spool/deliveries").contains { $0.contains(".tmp-") })
+        #expect(!scratch.files(under: ScratchSpool.spoolFiles.deliveries).contains { $0.contains(SpoolLayout.temporaryPrefix) })
         #expect(try spool.store(stored) == .duplicate)
     }
 
@@ -49,7 +49,7 @@ import PixelhookCore
         let spool = Spool(root: scratch.spool)
         let stored = try delivery(Self.body)
         #expect(try spool.store(stored) == .stored)
-        let path = spool.payloadPath(stored.key)
+        let path = spool.layout.payloadPath(stored.key)
         #expect(chmod(path, 0o600) == 0)  // its writer between link and sync
         // The same event sent again with other bytes (a later timestamp): the same key.
         let resent = try delivery(Array(String(decoding: Self.body, as: UTF8.self)
@@ -69,7 +69,7 @@ import PixelhookCore
         try storeAndCut(spool, stored, to: older)
 
         #expect(try spool.store(stored) == .duplicate)
-        #expect(FileManager.default.contents(atPath: spool.payloadPath(stored.key)) == Data(older))
+        #expect(FileManager.default.contents(atPath: spool.layout.payloadPath(stored.key)) == Data(older))
     }
 
     @Test func aRunnerLeavesAPayloadCutShortAloneAndRunsTheDuplicateThatReplacesIt() throws {
@@ -83,10 +83,10 @@ import PixelhookCore
 
         #expect(try queue.drain().isEmpty)
         #expect(scratch.read("ran") == nil)
-        #expect(!FileManager.default.fileExists(atPath: scratch.spool + "/deliveries/p1/u1/build.approved.result"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.spoolLayout.companionPath(DeliveryKey(project: "p1", build: "u1", event: "build.approved"), .result)))
 
         #expect(try spool.store(stored) == .stored)
-        #expect(try queue.drain()["build.approved.json"]?.state == .done)
+        #expect(try queue.drain()[SpoolLayout.payloadName(event: "build.approved")]?.state == .done)
         #expect(scratch.read("ran") == String(decoding: Self.body, as: UTF8.self))
     }
 
@@ -100,8 +100,8 @@ import PixelhookCore
         try storeAndCut(spool, cut, to: [])
 
         let queue = BuildQueue(settings: settings, key: cut.key)
-        #expect(try queue.deliveries().map(\.name) == ["build.uploaded.json"])
-        #expect(try queue.candidates(.pending()).map(\.name) == ["build.uploaded.json"])
+        #expect(try queue.deliveries().map(\.name) == [SpoolLayout.payloadName(event: "build.uploaded")])
+        #expect(try queue.candidates(.pending()).map(\.name) == [SpoolLayout.payloadName(event: "build.uploaded")])
         #expect(try Replay(settings: settings, uploadId: "u1", event: "build.approved").matches().isEmpty)
         #expect(try spool.storedBuilds().flatMap(\.entries).map(\.name) == ["build.uploaded"])
     }
@@ -113,9 +113,9 @@ import PixelhookCore
         let spool = Spool(root: settings.spool)
         let stored = try delivery(Self.body)
         try storeAndCut(spool, stored, to: Array("{\"damaged".utf8))
-        #expect(chmod(spool.payloadPath(stored.key), Spool.durableMode) == 0)  // it had been answered
+        #expect(chmod(spool.layout.payloadPath(stored.key), Spool.durableMode) == 0)  // it had been answered
 
-        let result = try BuildQueue(settings: settings, key: stored.key).drain()["build.approved.json"]
+        let result = try BuildQueue(settings: settings, key: stored.key).drain()[SpoolLayout.payloadName(event: "build.approved")]
         #expect(result?.state == .failed)
         #expect(result?.detail == "stored payload no longer parses")
     }

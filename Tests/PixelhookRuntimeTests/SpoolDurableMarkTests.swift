@@ -15,9 +15,9 @@ import PixelhookCore
         let spool = Spool(root: scratch.spool)
         let stored = try delivery(payload())
         #expect(try spool.store(stored) == .stored)
-        #expect(mode(spool.payloadPath(stored.key)) == Spool.durableMode)
+        #expect(mode(spool.layout.payloadPath(stored.key)) == Spool.durableMode)
         #expect(try spool.store(stored) == .duplicate)
-        #expect(FileManager.default.contents(atPath: spool.payloadPath(stored.key)) == Data(payload()))
+        #expect(FileManager.default.contents(atPath: spool.layout.payloadPath(stored.key)) == Data(payload()))
     }
 
     @Test func aDuplicateOfAnUnmarkedPayloadSyncsThenMarksIt() throws {
@@ -26,8 +26,8 @@ import PixelhookCore
         let stored = try delivery(payload())
         _ = try spool.store(stored)
         // As an older pixelhook left it, or an original still between its link and its syncs.
-        #expect(chmod(spool.payloadPath(stored.key), 0o600) == 0)
+        #expect(chmod(spool.layout.payloadPath(stored.key), 0o600) == 0)
         #expect(try spool.store(stored) == .duplicate)
-        #expect(mode(spool.payloadPath(stored.key)) == Spool.durableMode)
+        #expect(mode(spool.layout.payloadPath(stored.key)) == Spool.durableMode)
     }
 }

@@ -26,7 +26,7 @@ import PixelhookCore
         append(spool, 3)
         #expect(stored(spool) == 3)
         // Spoil the lines already counted: a scrape that read them again would count fewer.
-        let handle = try #require(FileHandle(forWritingAtPath: spool.requestLog))
+        let handle = try #require(FileHandle(forWritingAtPath: spool.layout.requestLog))
         try handle.write(contentsOf: Data(repeating: UInt8(ascii: "x"), count: 40))
         try handle.close()
         append(spool, 2)
@@ -39,7 +39,7 @@ import PixelhookCore
         let spool = Spool(root: scratch.spool)
         append(spool, 1)
         let line = Array(record("build.approved").lineBytes)
-        let handle = try #require(FileHandle(forWritingAtPath: spool.requestLog))
+        let handle = try #require(FileHandle(forWritingAtPath: spool.layout.requestLog))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(line.prefix(30)))
         #expect(stored(spool) == 1)
@@ -54,12 +54,12 @@ import PixelhookCore
         append(spool, 2)
         #expect(stored(spool) == 2)
         append(spool, 1)  // written before the rotation, not yet scraped
-        try FileManager.default.moveItem(atPath: spool.requestLog, toPath: spool.requestLog + ".1")
+        try FileManager.default.moveItem(atPath: spool.layout.requestLog, toPath: spool.layout.requestLog + ".1")
         append(spool, 4)
         #expect(stored(spool) == 7)
         // logrotate compressed the old file meanwhile: the new one still counts, nothing twice.
-        try FileManager.default.removeItem(atPath: spool.requestLog + ".1")
-        try FileManager.default.moveItem(atPath: spool.requestLog, toPath: spool.requestLog + ".1.gz")
+        try FileManager.default.removeItem(atPath: spool.layout.requestLog + ".1")
+        try FileManager.default.moveItem(atPath: spool.layout.requestLog, toPath: spool.layout.requestLog + ".1.gz")
         append(spool, 1)
         #expect(stored(spool) == 8)
     }
@@ -69,7 +69,7 @@ import PixelhookCore
         let spool = Spool(root: scratch.spool)
         append(spool, 3)
         #expect(stored(spool) == 3)
-        #expect(truncate(spool.requestLog, 0) == 0)
+        #expect(truncate(spool.layout.requestLog, 0) == 0)
         append(spool, 1)
         #expect(stored(spool) == 4)
     }

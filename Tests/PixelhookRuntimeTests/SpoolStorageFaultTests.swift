@@ -39,15 +39,15 @@ struct SpoolStorageFaultTests {
                 #expect(error.description.contains("No space left on device"), "\(error)")
             }
         }
-        let files = (FileManager.default.enumerator(atPath: disk.path + "/spool/deliveries")?.allObjects as? [String] ?? []).sorted()
-        #expect(files.filter { $0.hasSuffix(".json") } == ["p1/u1/build.approved.json"], "\(files)")
-        #expect(!files.contains { ($0 as NSString).lastPathComponent.hasPrefix(".tmp-") }, "\(files)")
+        let files = (FileManager.default.enumerator(atPath: SpoolLayout(root: disk.path + "/spool").deliveries)?.allObjects as? [String] ?? []).sorted()
+        #expect(files.filter { $0.hasSuffix(SpoolLayout.payloadSuffix) } == ["p1/u1/build.approved.json"], "\(files)")
+        #expect(!files.contains { ($0 as NSString).lastPathComponent.hasPrefix(SpoolLayout.temporaryPrefix) }, "\(files)")
         #expect(try spool.store(try delivery(payload(uploadId: "u1"))) == .duplicate)
 
         disk.free()
         #expect(try spool.store(try delivery(payload(uploadId: "u2"))) == .stored)
         #expect(try spool.store(try delivery(payload(event: "build.rejected", uploadId: "u1"))) == .stored)
-        #expect(FileManager.default.contents(atPath: disk.path + "/spool/deliveries/p1/u2/build.approved.json")
+        #expect(FileManager.default.contents(atPath: SpoolLayout(root: disk.path + "/spool").payloadPath(DeliveryKey(project: "p1", build: "u2", event: "build.approved")))
                 == Data(payload(uploadId: "u2")))
     } }
 
@@ -90,7 +90,7 @@ struct SpoolStorageFaultTests {
                 let old = try delivery(payload(event: "build.uploaded", uploadId: build))
                 _ = try spool.store(old)
                 var times = [timespec(tv_sec: time(nil) - 2 * day, tv_nsec: 0), timespec(tv_sec: time(nil) - 2 * day, tv_nsec: 0)]
-                utimensat(AT_FDCWD, spool.payloadPath(old.key), &times, 0)
+                utimensat(AT_FDCWD, spool.layout.payloadPath(old.key), &times, 0)
             }
             let collector = Thread {
                 _ = try? SpoolCollector(spool: spool, cutoff: (time(nil) - day) * 1000).run()

@@ -12,7 +12,7 @@ import PixelhookCore
         let second = try spool.store(try delivery(body))
         #expect(first == .stored)
         #expect(second == .duplicate)
-        let stored = try #require(FileManager.default.contents(atPath: spool.payloadPath(try delivery(body).key)))
+        let stored = try #require(FileManager.default.contents(atPath: spool.layout.payloadPath(try delivery(body).key)))
         #expect(Array(stored) == body)
     }
 

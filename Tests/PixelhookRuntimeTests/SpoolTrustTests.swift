@@ -27,10 +27,11 @@ import Glibc
         let reception = post(Receiver(settings: .success(scratch.settings())))
         #expect(reception.response.status == 200, "\(reception.response.bodyText)")
         let spool = Spool(root: scratch.spool)
-        for directory in [spool.root, spool.deliveries, spool.pending, spool.runners, spool.deliveries + "/p1", spool.deliveries + "/p1/u1"] {
+        for directory in [spool.root, spool.layout.deliveries, spool.layout.pending, spool.layout.runners, spool.layout.projectDirectory("p1"), spool.layout.buildDirectory(BuildID(project: "p1", build: "u1"))] {
             #expect(mode(directory) == 0o700, "\(directory)")
         }
-        for file in [spool.deliveries + "/p1/u1/build.approved.json", spool.deliveries + "/p1/u1/.arrivals", spool.requestLog] {
+        let key = DeliveryKey(project: "p1", build: "u1", event: "build.approved")
+        for file in [spool.layout.payloadPath(key), SpoolLayout.arrivalsPath(in: spool.layout.buildDirectory(key)), spool.layout.requestLog] {
             #expect(mode(file) & 0o077 == 0, "\(file): \(String(mode(file), radix: 8))")
         }
         #expect(throws: Never.self) { try spool.verifyTrusted() }
@@ -48,7 +49,7 @@ import Glibc
         #expect(reception.response.bodyText.contains("spool refused"), "\(reception.response.bodyText)")
         let alarm = try #require(reception.alarm)
         #expect(alarm.contains(scratch.spool) && alarm.contains("chmod go-w \(scratch.spool)"), "\(alarm)")
-        #expect(!FileManager.default.fileExists(atPath: scratch.spool + "/deliveries"), "nothing made in it")
+        #expect(!FileManager.default.fileExists(atPath: scratch.spoolLayout.deliveries), "nothing made in it")
 
         let health = Receiver(settings: .success(scratch.settings())).receive(RequestHead(method: "GET")) { _ throws(ReceiveError) in [] }
         #expect(health.response.status == 503)

@@ -15,15 +15,15 @@ import PixelhookCore
             let stored = try delivery(payload(event: "build.uploaded", uploadId: "u\(index)"))
             _ = try spool.store(stored)
             // Directory times a second apart, oldest first, as deliveries arriving over a minute.
-            let directory = spool.buildDirectory(stored.key.buildID)
+            let directory = spool.layout.buildDirectory(stored.key.buildID)
             let when = Date(timeIntervalSince1970: 1_700_000_000 + Double(index))
-            try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: directory + "/build.uploaded.json")
+            try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: StoredDelivery(directory: directory, event: "build.uploaded").payloadPath)
             try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: directory)
         }
         let last = try delivery(payload(event: "build.uploaded", uploadId: "u59"))
         try BuildQueue(settings: settings, key: last.key).drain()
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_700_000_059)],
-                                              ofItemAtPath: spool.buildDirectory(last.key.buildID))
+                                              ofItemAtPath: spool.layout.buildDirectory(last.key.buildID))
 
         let stored = try spool.storedBuilds(newest: StatusPage.buildLimit, outputHead: BuildsPage.outputBytes)
         let newest = stored.first { $0.id.build == "u59" }

@@ -19,9 +19,9 @@ import PixelhookCore
         #expect(first.response.body == second.response.body)
         #expect(first.followUp != nil)
         #expect(second.followUp == nil)
-        let stored = scratch.files(under: "spool/deliveries").filter { $0.hasSuffix(".json") }
+        let stored = scratch.files(under: ScratchSpool.spoolFiles.deliveries).filter { $0.hasSuffix(SpoolLayout.payloadSuffix) }
         #expect(stored.count == 1)
-        let outcomes = (scratch.read("spool/requests.log") ?? "").split(separator: "\n").map {
+        let outcomes = (scratch.read(ScratchSpool.spoolFiles.requestLog) ?? "").split(separator: "\n").map {
             $0.contains("\"outcome\":\"stored\"") ? "stored" : $0.contains("\"outcome\":\"test coalesced\"") ? "coalesced" : "?"
         }
         #expect(outcomes == ["stored", "coalesced"])

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PixelhookCore
+
+/// The runner process from its first instruction: `main.swift` hands it the arguments before
+/// anything else, so a runner a gateway started (`pixelhook run-queue --slot N`, see `start`)
+/// goes from `exec` to `runPending` without the command-line parser. The `run-queue` command
+/// (`--help`, a delivery id) comes here too, through `drain`.
+extension DetachedQueueRunner {
+    /// Runs the runner and exits when `arguments` are exactly what `start` passes; returns
+    /// otherwise. Its failure is one line on stderr and exit 64, as the parsed command says it.
+    public static func enterIfStarted(arguments: [String]) {
+        guard arguments.count == 4, arguments[1] == subcommand, arguments[2] == slotOption,
+              let slot = Int(arguments[3]) else { return }
+        HandlerProcess.adoptOrphans()
+        guard let problem = drain(delivery: nil, slot: slot) else { exit(0) }
+        StandardOutput.write("pixelhook: \(problem.asOneLine) (see 'pixelhook --help')\n", to: 2)
+        exit(ExitStatus.usage.rawValue)
+    }
+
+    /// Loads the settings from the environment the gateway passed, lists `delivery`'s build
+    /// first when given, and runs the pool's loop holding `slot` (fd 3); returns why it could
+    /// not, or nil.
+    public static func drain(delivery: String?, slot: Int?) -> String? {
+        let settings: Settings
+        switch SettingsLoader.load(environment: ProcessEnvironment.current()) {
+        case .success(let valid): settings = valid
+        case .failure(let error):
+            // A detached runner's stderr is /dev/null: the spool's alarm log is where it is seen.
+            if let root = error.spool { AlarmLog(spool: Spool(root: root)).append("runner: settings invalid: \(error.message)") }
+            return error.message
+        }
+        if let delivery {
+            guard let key = key(fromID: delivery) else { return "not a delivery id: \(delivery)" }
+            PendingBuilds(spool: Spool(root: settings.spool)).mark(key.buildID)
+        }
+        let inherited = slot.map { HandlerSlots.Slot.inherited(index: $0, descriptor: inheritedSlotDescriptor) }
+        do {
+            try runPending(settings: settings, inherited: inherited)
+        } catch {
+            AlarmLog(spool: Spool(root: settings.spool)).append("runner: \(error.description)")
+            return error.description
+        }
+        return nil
+    }
+}
