@@ -128,11 +128,16 @@ ROWS: list[Row] = [
         needs=("nginx", "php"), backend=("php",)),
     Row("P4x", "nginx → php-fpm + `exec('true')`", url="nginx:/p4x", baseline="F1n",
         needs=("nginx", "php"), backend=("php",), handler="in line"),
+    Row("B1", "burst: N new deliveries, each sent twice, 64 connections (nginx example, FastCGI), recording handler, 4 at once",
+        kind="burst", url="nginx:/burst", spool="burst-nginx", needs=("nginx", "responder"), backend=("responder",),
+        handler="after answer"),
+    Row("B3", "the same burst under the lighttpd example, CGI", kind="burst", url="lighttpd:/burst",
+        spool="burst-lighttpd", needs=("lighttpd",), backend=("lighttpd-children",), handler="after answer"),
     Row("D0", "the disk: durable stores/s, 16 threads / 1 thread, no HTTP", kind="disk", baseline="D0",
         handler="none"),
     Row("S0", "C CGI program started directly (fork+exec, body on stdin)", kind="start", baseline="S0"),
     Row("S1", "pixelhook CGI started directly, duplicate POST", kind="start", baseline="S0",
-        pairs=("S0",), targets=(("S0", 1.5),), lower_is_better=True),
+        pairs=("S0",), lower_is_better=True),
     Row("S1i", "pixelhook CGI, one duplicate POST: callgrind instructions", kind="callgrind"),
     Row("T0", "one durable store, D0's order (one file): µs and journal commits", kind="steps", baseline="T0"),
     Row("T1", "one durable store, pixelhook's order (name, then sync)", kind="steps", baseline="T0"),
@@ -146,17 +151,20 @@ class Knobs:
     rounds: int = 2
     dur: float = 8.0         # each -c16 run, s
     dur1: float = 4.0        # each -c1 run, s
-    warm: float = 1.0
+    warm: float = 1.0        # whole seconds, as every duration wrk runs
     pairs: int = 5
     pair_dur: float = 2.0
     drain_max: float = 60.0
     rss_requests: int = 100_000
     starts: int = 200        # CGI starts per S0/S1 run
     stores: int = 300        # stores per T0/T1 run
+    burst: int = 10_000      # distinct deliveries per burst row (each sent twice)
+    burst_conc: int = 64
+    max_handlers: int = 4    # PIXELHOOK_MAX_HANDLERS in the burst rows
 
 
-QUICK = Knobs(rounds=1, dur=2, dur1=1, warm=0.5, pairs=3, pair_dur=1, drain_max=30, rss_requests=20_000,
-              starts=50, stores=100)
+QUICK = Knobs(rounds=1, dur=2, dur1=1, warm=1, pairs=3, pair_dur=1, drain_max=30, rss_requests=20_000,
+              starts=50, stores=100, burst=500, burst_conc=16)
 
 
 # ------------------------------------------------------------------------- processes
@@ -319,12 +327,27 @@ def copied_location(block: list[str], path: str, upstream: str, script: str | No
             out.append(f"{indent}location = {path} {{")
         elif text.startswith("fastcgi_pass "):
             out.append(f"{indent}fastcgi_pass unix:{upstream};")
-            if script and not any("SCRIPT_FILENAME" in b for b in block):
+            if script and not any(b.strip().startswith("fastcgi_param SCRIPT_FILENAME") for b in block):
                 out.append(f"{indent}fastcgi_param SCRIPT_FILENAME {script};")
         elif text.startswith("fastcgi_param SCRIPT_FILENAME"):
             out.append(f"{indent}fastcgi_param SCRIPT_FILENAME {script};")
         else:
             out.append(line)
+    return out
+
+
+def with_settings(block: list[str], settings: dict[str, str]) -> list[str]:
+    """nginx: a location with its `fastcgi_param PIXELHOOK_X` lines (set or commented out in
+    the example) set to these values."""
+    out = []
+    for line in block:
+        text = line.strip().lstrip("#").strip()
+        indent = line[: len(line) - len(line.lstrip())]
+        key = text.split()[1] if text.startswith("fastcgi_param ") and len(text.split()) > 1 else None
+        out.append(f"{indent}fastcgi_param {key} {settings[key]};" if key in settings else line)
+    missing = set(settings) - {l.split()[1] for l in out if l.strip().startswith("fastcgi_param ")}
+    if missing:
+        raise BenchError(f"nginx.conf.example has no line for {', '.join(sorted(missing))}")
     return out
 
 
@@ -352,6 +375,7 @@ def render_nginx(run: "Run", port: int) -> str:
     extra += copied_location(cgi, "/c2", str(run.sock("fcgiwrap")), str(run.cgi_floor))
     extra += copied_location(fastcgi, "/p4", str(run.sock("php")), str(BENCH / "peers/php/index.php"))
     extra += copied_location(fastcgi, "/p4x", str(run.sock("php")), str(BENCH / "peers/php/exec.php"))
+    extra += with_settings(copied_location(fastcgi, "/burst", str(run.sock("responder")), None), run.burst_settings("nginx"))
     end = max(i for i, line in enumerate(lines) if line.strip() == "}")   # the http block's brace
     server_end = max(i for i in range(end) if lines[i].strip() == "}")     # the server block's
     return "\n".join(lines[:server_end] + extra + lines[server_end:])
@@ -372,6 +396,11 @@ def render_lighttpd(run: "Run", port: int) -> str:
     lines += [f'$HTTP["url"] == "/cgi_floor" {{',
               f'    alias.url  = ( "/cgi_floor" => "{run.cgi_floor}" )',
               '    cgi.assign = ( "" => "" )', "}"]
+    settings = ", ".join(f'"{k}" => "{v}"' for k, v in run.burst_settings("lighttpd").items())
+    lines += [f'$HTTP["url"] == "/burst" {{',
+              f'    alias.url  = ( "/burst" => "{run.pixelhook}" )',
+              '    cgi.assign = ( "" => "" )',
+              f'    setenv.add-environment = ( {settings}, "PIXELHOOK_PROJECT_IDS" => "{run.project}" )', "}"]
     return "\n".join(lines) + "\n"
 
 
@@ -407,6 +436,25 @@ class Run:
         self.project = json.loads(BODY.read_text())["projectId"]
         self.nonce = int.from_bytes(os.urandom(3), "big")
         self.served_by_responder = 0
+
+    def burst_settings(self, server: str) -> dict[str, str]:
+        return {"PIXELHOOK_SPOOL": str(self.spool("burst-" + server)), "PIXELHOOK_HANDLERS": str(self.burst_handlers),
+                "PIXELHOOK_MAX_HANDLERS": str(self.knobs.max_handlers)}
+
+    @property
+    def burst_handlers(self) -> Path:
+        """A `default` handler that records each run: a marker per running handler, and a
+        line `DELIVERY RUNNING` (markers present: never more than hold a slot) per run."""
+        directory = self.dir / "burst-handlers"
+        if not directory.exists():
+            directory.mkdir()
+            (self.dir / "burst-running").mkdir()
+            script = directory / "default"
+            script.write_text(f"#!/bin/sh\n: > {self.dir}/burst-running/$$\nset -- {self.dir}/burst-running/*\n"
+                              f"echo \"$PIXELHOOK_DELIVERY $#\" >> {self.dir}/burst-runs.log\nsleep 0.005\n"
+                              f"rm -f {self.dir}/burst-running/$$\n")
+            script.chmod(0o755)
+        return directory
 
     def sock(self, name: str) -> Path:
         return self.dir / "sock" / f"{name}.sock"
@@ -526,7 +574,8 @@ class Run:
         # fastcgi_param lines name must be allowed.
         process = self.processes.start("responder", [
             str(self.pixelhook), "fastcgi", "--listen", str(self.sock("responder")), "--socket-mode", "0660",
-            "--allow-spool", str(self.spool("nginx")), "--allow-handlers", str(self.handlers)])
+            "--allow-spool", str(self.spool("nginx")), "--allow-handlers", str(self.handlers),
+            "--allow-spool", str(self.spool("burst-nginx")), "--allow-handlers", str(self.burst_handlers)])
         self.wait_socket(self.sock("responder"), process)
         return Service("responder", process)
 
@@ -641,7 +690,8 @@ class Results:
 def wrk(run: Run, url: str, conc: int, seconds: float, lua: Path, name: str) -> dict | None:
     run.nonce += 1
     threads = 1 if conc == 1 else 2
-    argv = ["wrk", f"-t{threads}", f"-c{conc}", f"-d{seconds:g}s", "--latency", "-s", str(lua), url]
+    seconds = max(1, round(seconds))   # wrk takes whole seconds
+    argv = ["wrk", f"-t{threads}", f"-c{conc}", f"-d{seconds}s", "--latency", "-s", str(lua), url]
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60,
                                 env=dict(os.environ, BENCH_NONCE=str(run.nonce)))
@@ -786,11 +836,25 @@ def start_command(run: Run, row_id: str) -> list[str]:
     return [str(run.binary("cgi_floor") if row_id == "S0" else run.pixelhook)]
 
 
-def timed_starts(run: Run, argv: list[str], count: int) -> tuple[float, int]:
-    """Median wall seconds of `count` fork+exec+wait of one CGI process (the body on stdin),
-    and its peak RSS in KiB (the median of the runs' ru_maxrss)."""
+def peak_rss_kib(run: Run, argv: list[str], runs: int = 5) -> int:
+    """The median peak RSS of one CGI process, by /usr/bin/time (a child of this Python would
+    report Python's own peak: exec keeps the old image's high-water mark in ru_maxrss)."""
+    if not os.path.exists("/usr/bin/time"):
+        raise BenchError("no /usr/bin/time")
     env = cgi_environment(run, run.spool("start"))
-    times, peaks = [], []
+    peaks = []
+    for _ in range(runs):
+        with open(BODY, "rb") as body:
+            result = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, stdin=body, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True, env=env, timeout=30)
+        peaks.append(int(result.stderr.strip().splitlines()[-1]))
+    return int(statistics.median(peaks))
+
+
+def timed_starts(run: Run, argv: list[str], count: int) -> float:
+    """Median wall seconds of `count` spawn+wait of one CGI process (the body on stdin)."""
+    env = cgi_environment(run, run.spool("start"))
+    times = []
     for _ in range(count):
         with open(BODY, "rb") as body:
             t0 = time.perf_counter()
@@ -798,19 +862,19 @@ def timed_starts(run: Run, argv: list[str], count: int) -> tuple[float, int]:
                 (os.POSIX_SPAWN_DUP2, body.fileno(), 0),
                 (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
                 (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)])
-            _, status, usage = os.wait4(pid, 0)
+            _, status = os.waitpid(pid, 0)
             times.append(time.perf_counter() - t0)
         if status:
             raise BenchError(f"{argv[0]} exited with status {status}")
-        peaks.append(usage.ru_maxrss)
-    return statistics.median(times), int(statistics.median(peaks))
+    return statistics.median(times)
 
 
 def measure_start(run: Run, results: Results, row: Row, round_: int) -> None:
     argv = start_command(run, row.id)
     run.spool("start").mkdir(exist_ok=True)
     timed_starts(run, argv, 3)   # the first stores the body: from then on, the duplicate path
-    seconds, peak = timed_starts(run, argv, run.knobs.starts)
+    seconds = timed_starts(run, argv, run.knobs.starts)
+    peak = peak_rss_kib(run, argv)
     results.wrk.setdefault((row.id, 1), []).append({"rps": 1 / seconds, "p50_us": seconds * 1e6})
     results.rss.setdefault(row.id, []).append((peak, 0))
     log(f"{row.id}: {seconds * 1e3:.2f} ms per start, peak RSS {peak} KiB")
@@ -822,12 +886,15 @@ def measure_callgrind(run: Run, results: Results, row: Row, round_: int) -> None
     spool = run.spool("callgrind")
     spool.mkdir(exist_ok=True)
     env = cgi_environment(run, spool)
+    # valgrind cannot read the static binary's debug information: a stripped copy, as shipped.
+    stripped = run.dir / "bin/pixelhook-stripped"
+    subprocess.run(["strip", "-o", str(stripped), str(run.pixelhook)], check=True)
     counts = []
     for i in range(3):   # the first stores the body; the two after it are duplicates
         out = run.dir / f"callgrind.{i}.out"
         with open(BODY, "rb") as body:
             result = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                                     str(run.pixelhook)], stdin=body, capture_output=True, env=env, timeout=120)
+                                     str(stripped)], stdin=body, capture_output=True, env=env, timeout=120)
         match = re.search(rb"Collected : (\d+)", result.stderr)
         if match:
             counts.append(int(match.group(1)))
@@ -868,14 +935,92 @@ def measure_steps(run: Run, results: Results, row: Row, round_: int) -> None:
                  + (f"; {out['commits']:.2f} journal commits per store" if "commits" in out else ""))
 
 
+def measure_burst(run: Run, results: Results, row: Row, round_: int) -> None:
+    """N distinct deliveries, each sent twice (the copy conc/2 requests behind, so that some
+    race), from `conc` keep-alive connections; then the handler runs are read back."""
+    import http.client
+    import queue
+    from collections import Counter
+    if round_ > 1:
+        return
+    k = run.knobs
+    url = run.url(row)
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    path = "/" + url.split("//")[1].split("/", 1)[1]
+    base = json.loads(BODY.read_text())
+    prefix = f"{run.nonce:06x}{row.id.lower()}"[:14]
+    def body(i: int) -> bytes:
+        return json.dumps(dict(base, uploadId=f"{prefix}{i:010d}"), separators=(",", ":")).encode()
+    lag = k.burst_conc // 2
+    work: queue.Queue = queue.Queue()
+    for i in range(k.burst + lag):
+        if i < k.burst:
+            work.put(body(i))
+        if i >= lag:
+            work.put(body(i - lag))
+    codes: Counter = Counter()
+    lock = threading.Lock()
+    def client() -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        while True:
+            try:
+                item = work.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                connection.request("POST", path, item, {"Content-Type": "application/json"})
+                answer = connection.getresponse()
+                answer.read()
+                code = answer.status
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection(host, int(port), timeout=60)
+                code = 0
+            with lock:
+                codes[code] += 1
+        connection.close()
+    spool = run.spool(row.spool)
+    runs_log = run.dir / "burst-runs.log"
+    sampler = RssSampler(run, row)
+    sampler.start()
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(k.burst_conc)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.monotonic() - t0
+    waited = drain(run, spool)
+    sampler.stop_.set()
+    sampler.join()
+    results.rss.setdefault(row.id, []).append(sampler.peak)
+    stored, done = spool_counts(spool)
+    runs = [line.split() for line in runs_log.read_text().splitlines()] if runs_log.exists() else []
+    per_delivery = Counter(r[0] for r in runs if prefix in r[0])
+    not_once = sum(1 for n in per_delivery.values() if n != 1) + (k.burst - len(per_delivery))
+    peak_running = max((int(r[1]) for r in runs if prefix in r[0]), default=0)
+    sent = sum(codes.values())
+    results.wrk.setdefault((row.id, k.burst_conc), []).append({"rps": sent / seconds})
+    results.note(row.id, f"{sent:,} POSTs in {seconds:.1f} s, drained {waited:.1f} s later")
+    results.checks.append((f"{row.id}: every POST of the burst answered 200", codes.get(200, 0) == sent,
+                           ", ".join(f"{n:,} × {c}" for c, n in sorted(codes.items()))))
+    results.checks.append((f"{row.id}: each of the {k.burst:,} deliveries stored once, its handler run exactly once",
+                           stored == k.burst and done == stored and not_once == 0,
+                           f"{stored:,} stored, {done:,} done, {len(per_delivery):,} delivered to the handler, "
+                           f"{not_once} not exactly once"))
+    results.checks.append((f"{row.id}: handlers running at once never above PIXELHOOK_MAX_HANDLERS={k.max_handlers}",
+                           peak_running <= k.max_handlers, f"at most {peak_running}"))
+    log(f"{row.id}: {sent:,} POSTs in {seconds:.1f} s, {stored:,} stored, {done:,} done, peak {peak_running} running")
+
+
 MEASURE = {"http": measure_http, "disk": measure_disk, "start": measure_start,
-           "callgrind": measure_callgrind, "steps": measure_steps}
+           "callgrind": measure_callgrind, "steps": measure_steps, "burst": measure_burst}
 
 
 def one_pair(run: Run, results: Results, row: Row, base: Row, conc: int, index: int) -> None:
     if base.kind == "start":
-        a, _ = timed_starts(run, start_command(run, base.id), run.knobs.starts // 2)
-        b, _ = timed_starts(run, start_command(run, row.id), run.knobs.starts // 2)
+        a = timed_starts(run, start_command(run, base.id), run.knobs.starts // 2)
+        b = timed_starts(run, start_command(run, row.id), run.knobs.starts // 2)
         ratio = b / a   # time per start: lower is better
     else:
         seconds = run.knobs.pair_dur
@@ -1079,7 +1224,7 @@ def main() -> int:
                     continue
                 log(f"== {row.id}: {row.what}")
                 try:
-                    if row.kind == "http":
+                    if row.kind in ("http", "burst"):
                         for need in row.needs:
                             run.need(need)
                     elif row.kind in ("start", "callgrind") and row.id != "S0" and not run.pixelhook.exists():
