@@ -652,11 +652,18 @@ class Run:
         return pids
 
     def server_pids(self) -> set[int]:
-        """The long-lived processes: the servers and what they started (lighttpd's responder)."""
+        """The long-lived processes: the servers and what they started in their own session
+        (lighttpd's responder, the responder's worker); pixelhook's runners start a session of
+        their own, so they are not among these."""
         kids = children_map()
         pids: set[int] = set()
         for service in self.services.values():
-            pids |= tree(service.process.pid, kids)
+            for pid in tree(service.process.pid, kids):
+                try:
+                    if os.getsid(pid) == service.process.pid:
+                        pids.add(pid)
+                except ProcessLookupError:
+                    pass
         return pids
 
     def close(self) -> None:
