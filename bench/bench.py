@@ -79,6 +79,7 @@ class Row:
     backend: tuple[str, ...] = ()
     handler: str = "—"
     fresh: str | None = None     # a service started anew before each run (webhook's backlog)
+    build: str | None = None     # `start` rows: the build variant's scratch path (BUILD_VARIANTS)
 
 
 PEERS_WITH_HANDLER = ("P2x", "P2gx", "P4x")
@@ -133,16 +134,24 @@ ROWS: list[Row] = [
         handler="after answer"),
     Row("B3", "the same burst under the lighttpd example, CGI", kind="burst", url="lighttpd:/burst",
         spool="burst-lighttpd", needs=("lighttpd",), backend=("lighttpd-children",), handler="after answer"),
+    Row("G1", "what grows with the spool: one runner draining one build of N deliveries", kind="spool"),
+    Row("G2", "what grows with the spool: retry, retry --dry-run, builds --limit 1 on N finished builds", kind="spool"),
     Row("D0", "the disk: durable stores/s, 16 threads / 1 thread, no HTTP", kind="disk", baseline="D0",
         handler="none"),
     Row("S0", "C CGI program started directly (fork+exec, body on stdin)", kind="start", baseline="S0"),
     Row("S1", "pixelhook CGI started directly, duplicate POST", kind="start", baseline="S0",
         pairs=("S0",), lower_is_better=True),
+    Row("S2", "pixelhook CGI started directly, `--static-swift-stdlib` build", kind="start", baseline="S0",
+        build=".build-static-stdlib"),
+    Row("S3", "pixelhook CGI started directly, plain `-c release` build (Swift runtime shared)", kind="start",
+        baseline="S0", build=".build"),
     Row("S1i", "pixelhook CGI, one duplicate POST: callgrind instructions", kind="callgrind"),
     Row("T0", "one durable store, D0's order (one file): µs and journal commits", kind="steps", baseline="T0"),
     Row("T1", "one durable store, pixelhook's order (name, then sync)", kind="steps", baseline="T0"),
 ]
 STEPS_ORDER = {"T0": "flat", "T1": "pixelhook"}
+# The builds `--variants` makes besides the shipped one (scripts/build-static.sh, .build-static).
+BUILD_VARIANTS = {".build-static-stdlib": ["--static-swift-stdlib"], ".build": []}
 ROW = {row.id: row for row in ROWS}
 
 
@@ -161,10 +170,13 @@ class Knobs:
     burst: int = 10_000      # distinct deliveries per burst row (each sent twice)
     burst_conc: int = 64
     max_handlers: int = 4    # PIXELHOOK_MAX_HANDLERS in the burst rows
+    grow_drain: int = 1_200  # deliveries in G1's one build
+    grow_builds: int = 5_000  # finished builds in G2's spool (7 events each)
 
 
 QUICK = Knobs(rounds=1, dur=2, dur1=1, warm=1, pairs=3, pair_dur=1, drain_max=30, rss_requests=20_000,
-              starts=50, stores=100, burst=500, burst_conc=16)
+              starts=50, stores=100, burst=500, burst_conc=16,
+              grow_drain=200, grow_builds=500)
 
 
 # ------------------------------------------------------------------------- processes
@@ -463,7 +475,14 @@ class Run:
         return self.dir / "spool" / name
 
     # ---- building what the rows run
-    def build(self, build: bool) -> None:
+    def build(self, build: bool, variants: bool = False) -> None:
+        for scratch, flags in BUILD_VARIANTS.items():
+            if variants:
+                log(f"swift build -c release --scratch-path {scratch} {' '.join(flags)}")
+                subprocess.run(["swift", "build", "-c", "release", "--product", "pixelhook", "--scratch-path", scratch]
+                               + flags, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.logs / "build.log", "ab"))
+            if (ROOT / scratch / "release/pixelhook").exists():
+                shutil.copy2(ROOT / scratch / "release/pixelhook", self.dir / "bin" / ("pixelhook" + scratch))
         if build:
             log("scripts/build-static.sh (the shipped build, into .build-static)")
             result = subprocess.run(["bash", str(ROOT / "scripts/build-static.sh")], cwd=ROOT,
@@ -840,6 +859,11 @@ def cgi_environment(run: Run, spool: Path) -> dict[str, str]:
 
 
 def start_command(run: Run, row_id: str) -> list[str]:
+    row = ROW[row_id]
+    if row.build:
+        if not (run.dir / "bin" / ("pixelhook" + row.build)).exists():
+            raise BenchError(f"no {row.build}/release/pixelhook (--variants builds it)")
+        return [str(run.dir / "bin" / ("pixelhook" + row.build))]
     return [str(run.binary("cgi_floor") if row_id == "S0" else run.pixelhook)]
 
 
@@ -884,6 +908,11 @@ def measure_start(run: Run, results: Results, row: Row, round_: int) -> None:
     peak = peak_rss_kib(run, argv)
     results.wrk.setdefault((row.id, 1), []).append({"rps": 1 / seconds, "p50_us": seconds * 1e6})
     results.rss.setdefault(row.id, []).append((peak, 0))
+    stripped = run.dir / "bin/size-check"
+    if subprocess.run(["strip", "-o", str(stripped), argv[0]], capture_output=True).returncode == 0:
+        size = stripped.stat().st_size
+        results.note(row.id, f"{size / 1e6:.1f} MB stripped" if size > 1e6 else f"{size / 1e3:.0f} KB stripped")
+        stripped.unlink()
     log(f"{row.id}: {seconds * 1e3:.2f} ms per start, peak RSS {peak} KiB")
 
 
@@ -1020,8 +1049,48 @@ def measure_burst(run: Run, results: Results, row: Row, round_: int) -> None:
     log(f"{row.id}: {sent:,} POSTs in {seconds:.1f} s, {stored:,} stored, {done:,} done, peak {peak_running} running")
 
 
+def measure_spool(run: Run, results: Results, row: Row, round_: int) -> None:
+    """Commands on a spool bench/big-spool.py writes directly: wall and CPU seconds (the
+    command and the handlers it waited for), the median of three where a command repeats."""
+    import resource
+    if round_ > 1:
+        return
+    spool = run.spool(f"grow.{row.id}")
+    handlers = run.dir / "grow-handlers"
+    if not handlers.exists():
+        handlers.mkdir()
+        (handlers / "default").write_text("#!/bin/sh\nexit 0\n")
+        (handlers / "default").chmod(0o755)
+    count = run.knobs.grow_drain if row.id == "G1" else run.knobs.grow_builds
+    subprocess.run([sys.executable, str(BENCH / "big-spool.py"), "one-build" if row.id == "G1" else "builds",
+                    str(spool), str(count)], check=True, stdout=subprocess.DEVNULL)
+    env = {"PATH": "/usr/bin:/bin", "PIXELHOOK_SPOOL": str(spool), "PIXELHOOK_HANDLERS": str(handlers),
+           "PIXELHOOK_PROJECT_IDS": "p1"}
+
+    def timed(arguments: list[str]) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run([str(run.pixelhook)] + arguments, env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=900)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    plan = ([("run-queue", ["run-queue"], 1)] if row.id == "G1" else
+            [("first retry", ["retry"], 1), ("retry --dry-run", ["retry", "--dry-run"], 3),
+             ("retry", ["retry"], 3), ("builds --limit 1", ["builds", "--limit", "1"], 3)])
+    what = f"{count:,} deliveries in one build" if row.id == "G1" else f"{count:,} builds"
+    for name, arguments, times in plan:
+        runs = sorted((timed(arguments) for _ in range(times)), key=lambda r: r[1])
+        wall, cpu = runs[len(runs) // 2]
+        results.note(row.id, f"{name}: {wall:.2f} s wall / {cpu:.2f} s CPU")
+        log(f"{row.id} {name} on {what}: {wall:.2f} s wall, {cpu:.2f} s CPU")
+    results.note(row.id, f"({what})")
+
+
 MEASURE = {"http": measure_http, "disk": measure_disk, "start": measure_start,
-           "callgrind": measure_callgrind, "steps": measure_steps, "burst": measure_burst}
+           "callgrind": measure_callgrind, "steps": measure_steps, "burst": measure_burst,
+           "spool": measure_spool}
 
 
 def one_pair(run: Run, results: Results, row: Row, base: Row, conc: int, index: int) -> None:
@@ -1190,11 +1259,15 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="print the rows and exit")
     parser.add_argument("--no-build", action="store_true", help="use the last .build-static binary")
     parser.add_argument("--keep", action="store_true", help="keep the spools")
+    parser.add_argument("--variants", action="store_true",
+                        help="also build the --static-swift-stdlib and plain release variants (rows S2, S3)")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--dur", type=float, help="seconds of each -c16 run")
     parser.add_argument("--dur1", type=float, help="seconds of each -c1 run")
     parser.add_argument("--pairs", type=int, help="A/B pairs per paired check and concurrency")
     parser.add_argument("--pair-dur", type=float, help="seconds of each run of a pair")
+    parser.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+                        help="any other knob: " + ", ".join(Knobs.__dataclass_fields__))
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
     if args.list:
@@ -1205,6 +1278,14 @@ def main() -> int:
     for name in ("rounds", "dur", "dur1", "pairs", "pair_dur"):
         if getattr(args, name) is not None:
             setattr(knobs, name, getattr(args, name))
+    for setting in args.set:
+        name, _, value = setting.partition("=")
+        if name not in Knobs.__dataclass_fields__ or not value:
+            parser.error(f"--set {setting}: not KNOB=VALUE with a knob of {', '.join(Knobs.__dataclass_fields__)}")
+        try:
+            setattr(knobs, name, type(getattr(Knobs(), name))(value))
+        except ValueError:
+            parser.error(f"--set {setting}: {value!r} is not a number")
     selected = ROWS
     if args.only:
         wanted = [x.strip() for x in args.only.split(",") if x.strip()]
@@ -1221,7 +1302,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     log(f"run directory {run.dir}")
     try:
-        run.build(not args.no_build)
+        run.build(not args.no_build, args.variants)
         header = environment_text(run, knobs, args.quick)
         ids = {row.id for row in selected}
         for round_ in range(1, knobs.rounds + 1):
@@ -1234,7 +1315,7 @@ def main() -> int:
                     if row.kind in ("http", "burst"):
                         for need in row.needs:
                             run.need(need)
-                    elif row.kind in ("start", "callgrind") and row.id != "S0" and not run.pixelhook.exists():
+                    elif row.kind in ("start", "callgrind", "spool") and row.id != "S0" and not run.pixelhook.exists():
                         raise BenchError("no pixelhook build")
                     if row.kind == "callgrind" and round_ > 1:
                         continue
