@@ -553,38 +553,34 @@ class Run:
         self.wait_socket(self.sock(name), process)
         return Service(name, process)
 
-    def start_nginx(self) -> Service:
-        nginx = self.tool("nginx")
-        for attempt in range(3):
+    def web_server(self, name: str, render, argv, probe: str) -> Service:
+        """A web server on a free port from a config rendered for it; another port if the one
+        probed free was taken before the server bound it."""
+        for _ in range(3):
             port = free_port()
-            config = self.dir / "nginx.conf"
-            config.write_text(render_nginx(self, port))
-            process = self.processes.start("nginx", [nginx, "-g", "daemon off;", "-p", str(self.dir / "nginx") + "/",
-                                                     "-c", str(config), "-e", str(self.logs / "nginx-startup.log")])
+            config = self.dir / f"{name}.conf"
+            config.write_text(render(self, port))
+            process = self.processes.start(name, argv(config))
             url = f"http://127.0.0.1:{port}"
             try:
-                self.wait_http(url + "/l0", process)
-                return Service("nginx", process, url)
+                self.wait_http(url + probe, process)
+                return Service(name, process, url)
             except BenchError:
                 self.processes.stop(process)
-        raise BenchError("nginx did not answer on three ports")
+        raise BenchError(f"{name} did not answer on three ports")
+
+    def start_nginx(self) -> Service:
+        nginx = self.tool("nginx")
+        return self.web_server("nginx", render_nginx, lambda config: [
+            nginx, "-g", "daemon off;", "-p", str(self.dir / "nginx") + "/", "-c", str(config),
+            "-e", str(self.logs / "nginx-startup.log")], "/l0")
 
     def start_lighttpd(self) -> Service:
         lighttpd = self.tool("lighttpd")
         if not self.pixelhook.exists():
             raise BenchError("no pixelhook build")
-        for attempt in range(3):
-            port = free_port()
-            config = self.dir / "lighttpd.conf"
-            config.write_text(render_lighttpd(self, port))
-            process = self.processes.start("lighttpd", [lighttpd, "-D", "-f", str(config)])
-            url = f"http://127.0.0.1:{port}"
-            try:
-                self.wait_http(url + "/cgi_floor", process)
-                return Service("lighttpd", process, url)
-            except BenchError:
-                self.processes.stop(process)
-        raise BenchError("lighttpd did not answer on three ports")
+        return self.web_server("lighttpd", render_lighttpd, lambda config: [lighttpd, "-D", "-f", str(config)],
+                               "/cgi_floor")
 
     def start_responder(self) -> Service:
         if not self.pixelhook.exists():
