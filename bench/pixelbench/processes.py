@@ -46,11 +46,13 @@ class Processes:
                 except ProcessLookupError:
                     pass
                 process.wait()
-        # What its group still holds (children that outlived it) gets the same.
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        # Children that outlived it are still in its group: each is stopped by its PID, found
+        # in /proc (the group's id alone could, once empty, be taken by another process).
+        for pid in group_members(process.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if process in self.started:
             self.started.remove(process)
 
@@ -71,6 +73,20 @@ def children_map() -> dict[int, list[int]]:
         ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
         kids.setdefault(ppid, []).append(int(entry))
     return kids
+
+
+def group_members(pgid: int) -> list[int]:
+    """The processes whose process group is `pgid`."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_bytes()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(b")") + 2:].split()[2]) == pgid:
+                members.append(int(entry))
+    return members
 
 
 def tree(pid: int, kids: dict[int, list[int]], include_root: bool = True) -> set[int]:
