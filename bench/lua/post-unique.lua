@@ -1,4 +1,4 @@
--- wrk script for bench/cgi.sh: like post.lua, but every request carries a new uploadId
+-- wrk script for bench/bench.py: like post.lua, but every request carries a new uploadId
 -- (24 hex digits: run nonce, thread, counter), so pixelhook takes its new-delivery path
 -- every time: validate, store the body durably, answer, start the detached handler runner.
 -- Costs one Lua call per request in wrk, negligible at CGI rates.
@@ -10,7 +10,7 @@ assert(head, "body has no uploadId string")
 
 local counter = 0
 local nthreads = 0
--- $BENCH_NONCE (cgi.sh passes a new one per run) keeps ids unique across runs; os.time()
+-- $BENCH_NONCE (bench.py passes a new one per run) keeps ids unique across runs; os.time()
 -- alone repeats when two runs start within the same second.
 local run_nonce = (tonumber(os.getenv("BENCH_NONCE") or "") or os.time()) % 0x100000000
 

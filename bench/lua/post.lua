@@ -1,4 +1,4 @@
--- wrk script for bench/cgi.sh: POST the same Streampixel body on every request.
+-- wrk script for bench/bench.py: POST the same Streampixel body on every request.
 --   wrk -t1 -c1 -d5s --latency -s bench/lua/post.lua http://127.0.0.1:PORT/path
 -- The body is read from $BENCH_BODY, else from ../body.json beside this script. Only
 -- wrk.method/body/headers are set, so wrk builds the request once (no Lua per request).

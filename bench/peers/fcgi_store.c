@@ -1,4 +1,4 @@
-/* fcgi_store (bench/compare.sh row F1n): the FastCGI "new delivery" floor, i.e. the least that any
+/* fcgi_store (bench/bench.py rows F1n and F1s): the FastCGI "new delivery" floor, i.e. the least that any
  * receiver which keeps the payload durably, dedups on uploadId+event and runs
  * a handler has to do. A libfcgi responder on the listening socket at fd 0.
  *

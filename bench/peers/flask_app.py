@@ -1,4 +1,4 @@
-"""P2 (bench/compare.sh): the Flask receiver from Streampixel's docs, plus a P2' route that runs a
+"""P2 (bench/bench.py): the Flask receiver from Streampixel's docs, plus a P2' route that runs a
 handler process per request.
 
   PORT=18091 python3 flask_app.py               # Flask dev server (app.run) on 127.0.0.1:$PORT

@@ -1,7 +1,7 @@
-/* cgi_floor: the CGI floor for bench/cgi.sh. A one-shot CGI program that does the least a
+/* cgi_floor: the CGI floor (bench/bench.py rows C2, C3, S0). A one-shot CGI program that does the least a
  * webhook receiver must do: read CONTENT_LENGTH bytes of the request body from stdin and
- * answer 200 {"received":true}. Nothing else (no parsing, no disk). Built twice by the
- * bench: `cc -O2` (dynamic glibc) and `cc -O2 -static`. */
+ * answer 200 {"received":true}. Nothing else (no parsing, no disk). Built once by the
+ * bench, `cc -O2` (dynamic glibc). */
 #include <stdlib.h>
 #include <unistd.h>
 

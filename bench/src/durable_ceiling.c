@@ -7,7 +7,7 @@
  *
  *   durable_ceiling DIR THREADS SECONDS BODY_FILE
  *
- * Prints one line in the format of bench/lua/*.lua, so compare.sh records it like a wrk run:
+ * Prints one line in the format of bench/lua/*.lua, so bench/bench.py records it like a wrk run:
  *   BENCHRESULT requests=N rps=R p50_us=.. p90_us=.. p99_us=.. max_us=.. non2xx=0 errors=E */
 #define _GNU_SOURCE
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* fcgi_floor: the FastCGI floor for bench/fastcgi.sh. A libfcgi responder (FCGX_Accept_r
+/* fcgi_floor: the FastCGI floor (bench/bench.py row F1). A libfcgi responder (FCGX_Accept_r
  * loop) on the listening socket it inherits as fd 0 (spawn-fcgi), doing the least a webhook
  * receiver must: read CONTENT_LENGTH bytes of body, answer 200 {"received":true}. */
 #include <fcgiapp.h>

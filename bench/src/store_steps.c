@@ -1,5 +1,5 @@
 /* store_steps: what each step of a durable store costs, one thread, one store after another, in
- * DIR. Three orders, so the figures sit side by side in one run (bench/store-steps.sh):
+ * DIR. Three orders, so the figures sit side by side in one run (bench/bench.py rows T0, T1):
  *
  *   flat        D0's store, the baseline: O_TMPFILE + write, linkat, fdatasync, fsync(DIR)
  *   pixelhook   what Spool.store, PendingBuilds and RequestLog do for a build's first event:

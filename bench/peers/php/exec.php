@@ -1,5 +1,5 @@
 <?php
-// P4x (bench/compare.sh): as index.php, then run the handler /bin/true with the event as its
+// P4x (bench/bench.py): as index.php, then run the handler /bin/true with the event as its
 // argument via exec() (which goes through /bin/sh -c, as PHP always does).
 $payload = json_decode(file_get_contents('php://input'), true);
 if (!is_array($payload)) {

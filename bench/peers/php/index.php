@@ -1,5 +1,5 @@
 <?php
-// P4 (bench/compare.sh): the tiny shared-hosting receiver: decode the JSON body, answer 200.
+// P4 (bench/bench.py): the tiny shared-hosting receiver: decode the JSON body, answer 200.
 $payload = json_decode(file_get_contents('php://input'), true);
 if (!is_array($payload)) {
     http_response_code(400);

@@ -1,0 +1,1 @@
+"""The bench driver's parts; `bench/bench.py` is the command."""
