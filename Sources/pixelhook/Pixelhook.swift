@@ -19,7 +19,7 @@ struct Pixelhook: ParsableCommand {
         subcommands: [
             Handle.self, FastCGI.self, Send.self, Simulate.self,
             Builds.self, Log.self, Show.self, Retry.self, ReplayCommand.self, Check.self, GC.self, MetricsCommand.self,
-            RunQueue.self,
+            RunQueue.self, ClusterCommand.self,
         ]
     )
 

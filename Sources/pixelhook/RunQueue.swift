@@ -57,6 +57,11 @@ struct RunQueue: ParsableCommand {
             guard let key = DetachedQueueRunner.key(fromID: delivery) else { return "not a delivery id: \(delivery)" }
             PendingBuilds(spool: Spool(root: settings.spool)).mark(key.buildID)
         }
+        // Cluster mode: the helper runs the queue with PostgreSQL, on the same slot (fd 3).
+        if settings.cluster != nil {
+            return ClusterHelper.exec([DetachedQueueRunner.subcommand] + (slot.map { [DetachedQueueRunner.slotOption, String($0)] } ?? []),
+                                      settings: settings)
+        }
         let inherited = slot.map { HandlerSlots.Slot.inherited(index: $0, descriptor: DetachedQueueRunner.inheritedSlotDescriptor) }
         do {
             try DetachedQueueRunner.runPending(settings: settings, inherited: inherited)
