@@ -174,6 +174,20 @@ struct ClusterStore {
         }
     }
 
+    /// `replay`: the build's deliveries (of `event`, in `project`, when given) wait to run
+    /// again, whatever their result; returns their keys. One that has not run to an end yet is
+    /// left as it is: it will run anyway.
+    func rearm(uploadId: String, event: String?, project: String?) throws(PostgresError) -> [DeliveryKey] {
+        try connection.query("""
+            UPDATE pixelhook_deliveries SET state = NULL
+            WHERE build = $1 AND ($2::text IS NULL OR event = $2) AND ($3::text IS NULL OR project = $3) AND state IS NOT NULL
+            RETURNING project, build, event
+            """, [.text(uploadId), .text(event), .text(project)]).compactMap { row in
+            guard let project = row[0], let build = row[1], let event = row[2] else { return nil }
+            return DeliveryKey(project: project, build: build, event: event)
+        }
+    }
+
     /// Makes a delivery wait to run again, if it still has the state `retry` saw.
     func rearm(_ key: DeliveryKey, from state: HandlerResult.State) throws(PostgresError) {
         try connection.query("""

@@ -16,6 +16,7 @@ let usage = """
       show PROJECT/BUILD/EVENT                 one delivery: which host stored it, which ran it, its result
       push                                     hand this host's waiting deliveries over to the cluster
       retry [--dry-run]                        push, make the due failed deliveries wait again, run what waits
+      replay UPLOAD [--event E] [--project P]  run a build's deliveries again, whatever their result
       run-queue [--slot N]                     the runner pixelhook starts after each stored delivery
     """
 
@@ -127,6 +128,18 @@ do {
             runner.each = { key, result in say("\(key.id): \(result.summary)\n") }
             try runner.work(connection)
         }
+    case "replay":
+        let event = option("--event"), project = option("--project")
+        guard arguments.count == 1, let uploadId = arguments.first, !uploadId.isEmpty else {
+            fail("replay takes one uploadId\n\(usage)", status: 64)
+        }
+        HandlerProcess.adoptOrphans()
+        let connection = connect()
+        var runner = ClusterRunner(settings: settings, conninfo: conninfo)
+        let keys = try ClusterStore(connection: connection, host: runner.host).rearm(uploadId: uploadId, event: event, project: project)
+        guard !keys.isEmpty else { fail("the cluster has no finished delivery of upload \(uploadId) to replay", status: 1) }
+        runner.each = { key, result in if keys.contains(key) { say("\(key.id): \(result.summary)\n") } }
+        try runner.work(connection)
     case DetachedQueueRunner.subcommand:
         let slot = option(DetachedQueueRunner.slotOption).map { text -> Int in
             guard let index = Int(text), index >= 0 else { fail("\(DetachedQueueRunner.slotOption) takes a number", status: 64) }

@@ -83,6 +83,25 @@ struct ClusterTests {
             host.storedDeliveries.compactMap { id in try? String(contentsOfFile: "\(host.spool)/deliveries/\(id).result", encoding: .utf8) }
         }.filter { $0.contains("cluster duplicate: stored first by") }
         #expect(duplicateResults.count == total)
+
+        // `pixelhook cluster show` and `builds` see the whole cluster: who stored, who ran.
+        let (first, second) = (cluster.hosts[0], cluster.hosts[1])
+        let replayed = Self.id(builds[0], "build.uploaded")
+        let shown = try second.runCommand(["cluster", "show", replayed], settings: cluster.commandSettings)
+        #expect(shown.code == 0)
+        #expect(shown.output.contains("stored by: \(cluster.identity(of: first))"), "\(shown.output)")
+        #expect(shown.output.contains("also stored by (duplicates, not run): \(cluster.identity(of: second))"), "\(shown.output)")
+        #expect(shown.output.contains("ran by:    "), "\(shown.output)")
+        let listed = try first.runCommand(["cluster", "builds"], settings: cluster.commandSettings)
+        #expect(listed.code == 0)
+        #expect(builds.allSatisfy { listed.output.contains("\(WebServerFixture.projectID)/\($0)\t") }, "\(listed.output)")
+        // `replay` runs a delivery again on whichever host, counted as its second attempt.
+        let replay = try second.runCommand(["replay", builds[0], "--event", "build.uploaded"], settings: cluster.commandSettings)
+        #expect(replay.code == 0, "\(replay.output)")
+        #expect(replay.output.contains("\(replayed): done"), "\(replay.output)")
+        #expect(cluster.runs.filter { $0.delivery == replayed }.count == 2)
+        let attempts = "project = '\(WebServerFixture.projectID)' AND build = '\(builds[0])' AND event = 'build.uploaded'"
+        #expect(try cluster.postgres.query("SELECT state, attempts FROM pixelhook_deliveries WHERE \(attempts)") == ["done|2"])
     }
 
     @Test("a host killed mid-stream: every answered delivery runs, once unless its runner died mid-handler; order holds")
@@ -111,6 +130,7 @@ struct ClusterTests {
         }
         #expect(killed.withLock { $0 })
         let victim = cluster.hosts[0]
+        #expect(cluster.runners(of: victim).isEmpty, "the killed host's runners are gone")
         // The host is back (rebooted): its cron `retry` hands over what it stored and had not.
         let retry = try victim.runCommand(["retry"], settings: cluster.commandSettings)
         #expect(retry.code == 0, "\(retry.output)")
@@ -130,6 +150,7 @@ struct ClusterTests {
         var expected: [String: [String]] = [:]
         for build in builds { expected[build] = Self.pipeline(build: build).map(\.event).filter { answeredIDs.contains(Self.id(build, $0)) } }
         Self.expectStageOrder(runs, builds: expected)
+        #expect(Set(runs.map(\.host)) == ["A", "B"], "both hosts ran handlers")
     }
 
     @Test("PostgreSQL stopped: every POST still 200, handlers wait, then run once when it is back")
