@@ -57,7 +57,7 @@ struct ClusterRunner {
                 try store.release(lease)
                 return ran
             }
-            if PipelineOrder.mayMissEarlierStage(rank: next.rank, present: next.presentRanks) {
+            if PipelineOrder.mayMissEarlierStage(rank: next.rank, present: next.presentRanks, accepted: settings.events) {
                 let readyAt = next.pushedAt + timing.holdSeconds * 1000
                 if next.now < readyAt {
                     try store.release(lease, readyAt: readyAt)

@@ -10,6 +10,7 @@ import PixelhookCore
 /// arrived there, for them to come (from a host that is slow, or down: then it runs after the
 /// hold, and the late one when its host is back). A `build.rejected` may follow any stage, so
 /// which are missing cannot be known: it is held unless every stage it can follow is there.
+/// Stages `PIXELHOOK_EVENTS` does not accept are not waited for.
 enum PipelineOrder {
     static let rejectedRank = Pipeline.stages.count
     static let otherRank = rejectedRank + 1
@@ -20,12 +21,15 @@ enum PipelineOrder {
     }
 
     /// Whether a delivery of rank `rank` may have an earlier stage not in `present` (the ranks
-    /// of the build's deliveries in PostgreSQL) yet.
-    static func mayMissEarlierStage(rank: Int, present: Set<Int>) -> Bool {
+    /// of the build's deliveries in PostgreSQL) yet. Stages `PIXELHOOK_EVENTS` leaves out
+    /// (`accepted`; nil: every event) never come, so none is waited for.
+    static func mayMissEarlierStage(rank: Int, present: Set<Int>, accepted: Set<String>?) -> Bool {
+        let earlier: Range<Int>
         switch rank {
-        case rejectedRank: !Set(0..<Pipeline.rejectable.count).isSubset(of: present)
-        case otherRank: false
-        default: !Set(0..<rank).isSubset(of: present)
+        case rejectedRank: earlier = 0..<Pipeline.rejectable.count
+        case otherRank: return false
+        default: earlier = 0..<rank
         }
+        return earlier.contains { !present.contains($0) && accepted?.contains(Pipeline.stages[$0].event) != false }
     }
 }

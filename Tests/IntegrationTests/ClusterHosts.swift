@@ -141,14 +141,16 @@ final class ClusterHosts: @unchecked Sendable {
 
     // MARK: - Processes and runs
 
-    /// Live `pixelhook-cluster` processes of this cluster's hosts (their spool is one of ours).
-    func runners(of host: WebServerFixture? = nil) -> [pid_t] {
+    /// Live `pixelhook-cluster` processes of this cluster's hosts (their spool is one of ours);
+    /// with `includingPixelhook`, also `pixelhook` ones (CGI, a runner not yet turned helper).
+    func runners(of host: WebServerFixture? = nil, includingPixelhook: Bool = false) -> [pid_t] {
+        let names = ["/" + ClusterHosts.helperName] + (includingPixelhook ? ["/pixelhook"] : [])
         let spools = (host.map { [$0] } ?? hosts).map(\.spool)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid_t($0) }.filter { pid in
             guard pid != getpid(), WebServerFixture.isAlive(pid),
                   let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
-                  exe.hasSuffix("/" + ClusterHosts.helperName),
+                  names.contains(where: { exe.hasSuffix($0) }),
                   let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
             let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             return spools.contains { variables.contains("PIXELHOOK_SPOOL=\($0)") }
@@ -168,9 +170,15 @@ final class ClusterHosts: @unchecked Sendable {
                   String(decoding: raw, as: UTF8.self).contains(host.fcgiwrapSocket) else { continue }
             victims += [pid] + ClusterHosts.descendants(of: pid)
         }
-        // The runners and the handlers they started (in sessions of their own).
-        for runner in runners(of: host) { victims += [runner] + ClusterHosts.descendants(of: runner) }
-        for pid in victims { Glibc.kill(pid, SIGKILL) }
+        // Its pixelhook processes, the runners and the handlers they started (in sessions of
+        // their own); again until none is left, as a runner started just now may be exec'ing.
+        for _ in 1...20 {
+            for runner in runners(of: host, includingPixelhook: true) { victims += [runner] + ClusterHosts.descendants(of: runner) }
+            for pid in victims { Glibc.kill(pid, SIGKILL) }
+            victims = []
+            usleep(20_000)
+            if runners(of: host, includingPixelhook: true).isEmpty { break }
+        }
     }
 
     static func descendants(of parent: pid_t) -> [pid_t] {
