@@ -17,6 +17,7 @@ seconds=${BENCH_SECONDS:-5}
 connections=${BENCH_CONNECTIONS:-8}
 project=664f1a2b3c4d5e6f7a8b9c0d
 work=$(mktemp -d /tmp/pixelhook-cluster-bench.XXXXXX)
+chmod 711 "$work"  # postgres must reach its directory inside
 pids=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
@@ -44,9 +45,10 @@ printf '#!/bin/sh\necho "$PIXELHOOK_DELIVERY $(date +%%s%%N)" >> %s/runs.log\n' 
 chmod 755 "$work/handlers/default"
 mkdir -p "$work/bin" && cp "$pixelhook" "$work/bin/pixelhook" && cp "$helper" "$work/bin/pixelhook-cluster"
 
-# start_host NAME CLUSTER(0|1): nginx + fcgiwrap serving /hooks/streampixel; prints its port.
+# start_host NAME CLUSTER(0|1): nginx + fcgiwrap serving /hooks/streampixel; sets $port.
+# (Not `$(start_host …)`: the substitution would wait for the servers' stdout to close.)
 start_host() {
-    local name=$1 cluster=$2 dir=$work/$1 port
+    local name=$1 cluster=$2 dir=$work/$1
     port=$(free_port)
     mkdir -p "$dir/tmp" "$dir/log"
     local cluster_line=""
@@ -80,22 +82,20 @@ http {
 }
 EOF
     fcgiwrap -c 4 -s "unix:$dir/fcgiwrap.sock" >/dev/null 2>&1 & pids+=($!)
-    nginx -g 'daemon off;' -p "$dir/tmp/" -c "$dir/nginx.conf" -e "$dir/log/startup.log" & pids+=($!)
+    nginx -g 'daemon off;' -p "$dir/tmp/" -c "$dir/nginx.conf" -e "$dir/log/startup.log" >/dev/null 2>&1 & pids+=($!)
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/hooks/streampixel" && break; sleep 0.05; done
-    echo "$port"
 }
 
-start_balancer() { # PORT_A PORT_B; prints the balancer's port
-    local port dir=$work/balancer
+start_balancer() { # PORT_A PORT_B; sets $port
+    local dir=$work/balancer
     port=$(free_port)
     mkdir -p "$dir/tmp" "$dir/log"
     sed -e "s|listen 8080;|listen 127.0.0.1:$port;|" -e "s|user www-data;|user root;|" \
         -e "s|10.0.0.11:80|127.0.0.1:$1|" -e "s|10.0.0.12:80|127.0.0.1:$2|" \
         -e "s|/run/nginx-balancer.pid|$dir/nginx.pid|" -e "s|/var/log/nginx|$dir/log|" -e "s|/var/lib/nginx|$dir/tmp|" \
         examples/cluster/nginx-balancer.conf > "$dir/nginx.conf"
-    nginx -g 'daemon off;' -p "$dir/tmp/" -c "$dir/nginx.conf" -e "$dir/log/startup.log" & pids+=($!)
+    nginx -g 'daemon off;' -p "$dir/tmp/" -c "$dir/nginx.conf" -e "$dir/log/startup.log" >/dev/null 2>&1 & pids+=($!)
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/hooks/streampixel" && break; sleep 0.05; done
-    echo "$port"
 }
 
 now_ns() { date +%s%N; }
@@ -136,9 +136,10 @@ measure() {
             n, a, s, h, secs, h / secs, lat / 20 / 1e6 }'
 }
 
-a=$(start_host one 0)
-measure one-host "http://127.0.0.1:$a/hooks/streampixel" "$work/one/spool"
-a=$(start_host a 1); b=$(start_host b 1)
+start_host one 0
+measure one-host "http://127.0.0.1:$port/hooks/streampixel" "$work/one/spool"
+start_host a 1; a=$port
+start_host b 1; b=$port
 measure cluster-1 "http://127.0.0.1:$a/hooks/streampixel" "$work/a/spool"
-lb=$(start_balancer "$a" "$b")
-measure cluster-2 "http://127.0.0.1:$lb/hooks/streampixel" "$work/a/spool" "$work/b/spool"
+start_balancer "$a" "$b"
+measure cluster-2 "http://127.0.0.1:$port/hooks/streampixel" "$work/a/spool" "$work/b/spool"

@@ -49,6 +49,18 @@ struct ClusterTests {
         }
     }
 
+    /// Waits until the cluster has run every expected delivery; each ran exactly once, in its
+    /// build's stage order.
+    static func expectEachRunOnceInOrder(_ cluster: ClusterHosts, expected: [String: [String]]) throws {
+        let total = expected.values.map(\.count).reduce(0, +)
+        try cluster.waitUntilSettled(count: total, timeout: 90)
+        let runs = cluster.runs
+        let counts = Dictionary(runs.map { ($0.delivery, 1) }, uniquingKeysWith: +)
+        #expect(counts.count == total)
+        #expect(counts.values.allSatisfy { $0 == 1 }, "run more than once: \(counts.filter { $0.value > 1 })")
+        expectStageOrder(runs, builds: expected)
+    }
+
     @Test("each event sent to both hosts: every handler runs once, in stage order per build")
     func duplicatesAcrossHosts() throws {
         let cluster = try ClusterHosts(lease: 2, hold: 2)
@@ -69,12 +81,7 @@ struct ClusterTests {
         }
         let total = expected.values.map(\.count).reduce(0, +)
         #expect(statuses.withLock { $0 } == Array(repeating: 200, count: 2 * total))
-        try cluster.waitUntilSettled(count: total, timeout: 90)
-        let runs = cluster.runs
-        let counts = Dictionary(runs.map { ($0.delivery, 1) }, uniquingKeysWith: +)
-        #expect(counts.count == total)
-        #expect(counts.values.allSatisfy { $0 == 1 }, "run more than once: \(counts.filter { $0.value > 1 })")
-        Self.expectStageOrder(runs, builds: expected)
+        try Self.expectEachRunOnceInOrder(cluster, expected: expected)
         // Both hosts stored every event; the cluster kept one copy and knows the other.
         let copies = try cluster.postgres.query("SELECT count(*) FROM pixelhook_deliveries WHERE cardinality(also_stored_by) = 1")
         #expect(copies == [String(total)])
@@ -174,13 +181,7 @@ struct ClusterTests {
         #expect(try cluster.post(Self.pipeline(build: late)[0].body, to: cluster.hosts[1].url) == 200)
         let retry = try cluster.hosts[0].runCommand(["retry"], settings: cluster.commandSettings)
         #expect(retry.code == 0, "\(retry.output)")
-        let total = expected.values.map(\.count).reduce(0, +)
-        try cluster.waitUntilSettled(count: total, timeout: 60)
-        let runs = cluster.runs
-        let counts = Dictionary(runs.map { ($0.delivery, 1) }, uniquingKeysWith: +)
-        #expect(counts.count == total)
-        #expect(counts.values.allSatisfy { $0 == 1 }, "\(counts.filter { $0.value > 1 })")
-        Self.expectStageOrder(runs, builds: expected)
+        try Self.expectEachRunOnceInOrder(cluster, expected: expected)
     }
 
     @Test("a runner paused past its lease cannot mark the delivery done after another host took it over")
