@@ -33,6 +33,15 @@ public struct ClusterRun {
         guard [key.project, key.build, key.event].allSatisfy({ DeliveryKey.isSegment($0) }) else {
             throw StorageError("run", key.id, .invalidArgument)
         }
+        // A row this host would not have stored (another project, a row written by something
+        // else than pixelhook) runs nothing here.
+        guard let envelope = try? EnvelopeParser.parse(body), envelope.projectId == key.project,
+              settings.projectIDs?.contains(envelope.projectId) == true else {
+            return HandlerResult(state: .failed, handler: nil, exitCode: nil, signal: nil, startedAt: Clock.iso8601(), durationMs: 0,
+                                 outputBytes: 0, outputTruncated: false,
+                                 detail: "the cluster's copy is no delivery for PIXELHOOK_PROJECT_IDS here: not run")
+                .counted(asAttempt: attempt, limit: settings.retryLimit)
+        }
         let delivery = try materialize(key, body: body)
         unlink(delivery.outputPath)  // output beside a result is always that run's own
         let result = try HandlerRun(spool: spool, settings: settings, delivery: delivery, buildLock: nil, attemptNumber: attempt)
