@@ -36,8 +36,11 @@ struct ClusterRunner {
         let lingerSeconds = Double(timing.leaseSeconds + timing.holdSeconds + 1)
         var lastProgress = monotonicSeconds()
         var ran = 0
+        var sweep = true
         while true {
-            try intake.handOver { (local) throws(PostgresError) in try store.push(local) }
+            // `unfinished/` once (what an unreachable cluster left), then what is new in `pending/`.
+            try intake.handOver(sweepingUnfinished: sweep) { (local) throws(PostgresError) in try store.push(local) }
+            sweep = false
             if let lease = try store.claim(leaseSeconds: timing.leaseSeconds) {
                 ran += try run(lease, store: store, timing: timing)
                 lastProgress = monotonicSeconds()

@@ -36,21 +36,28 @@ public struct ClusterIntake {
         public let storedAt: Int
     }
 
-    /// Pushes every listed delivery without a result; returns how many it pushed. Stops at the
-    /// first error `push` throws (the cluster is unreachable): what is left stays listed.
+    /// Pushes the deliveries without a result of the builds this call claims from `pending/`,
+    /// and with `sweepingUnfinished` of every build in `unfinished/` too (what an earlier push
+    /// left: a runner's first pass, `retry`); returns how many it pushed. Stops at the first
+    /// error `push` throws (the cluster is unreachable): what is left stays listed.
     @discardableResult
-    public func handOver<Failure: Error>(_ push: (Local) throws(Failure) -> Pushed) throws(Failure) -> Int {
+    public func handOver<Failure: Error>(
+        sweepingUnfinished: Bool = true, _ push: (Local) throws(Failure) -> Pushed
+    ) throws(Failure) -> Int {
         let pending = PendingBuilds(spool: spool)
         let unfinished = PendingBuilds.unfinished(spool: spool)
-        var builds = pending.listed()
-        for build in unfinished.listed() where !builds.contains(build) { builds.append(build) }
         var pushed = 0
-        for build in builds {
+        var done: Set<BuildID> = []
+        for build in pending.listed() {
             // Listed in `unfinished/` before the claim takes it off `pending/`, as the local runner does.
             if !unfinished.mark(build) { RetrySweep.forgetListsComplete(spool: spool) }
-            _ = pending.claim(build)
+            // Another runner claimed it: that one pushes it (several pushing one build is only waste).
+            guard pending.claim(build) else { continue }
+            done.insert(build)
             pushed += try handOver(build, push)
         }
+        guard sweepingUnfinished else { return pushed }
+        for build in unfinished.listed() where !done.contains(build) { pushed += try handOver(build, push) }
         return pushed
     }
 
