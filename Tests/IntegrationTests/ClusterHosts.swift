@@ -80,7 +80,7 @@ final class ClusterHosts: @unchecked Sendable {
     func identity(of host: WebServerFixture) -> String {
         var name = [CChar](repeating: 0, count: 256)
         gethostname(&name, 255)
-        return "\(String(cString: name)):\(host.spool)"
+        return "\(String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)):\(host.spool)"
     }
 
     /// The settings a command run on `host` needs besides its spool and handlers.
