@@ -42,3 +42,36 @@ enum ClusterReports {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+extension ClusterReports {
+    /// `pixelhook cluster metrics`: the cluster's state in Prometheus' text format, for
+    /// node_exporter's textfile collector on any one host (docs/cluster.md, "Monitoring").
+    static func metrics(_ connection: PostgresConnection) throws(PostgresError) -> String {
+        var lines: [String] = []
+        func family(_ name: String, _ help: String) {
+            lines += ["# HELP \(name) \(help)", "# TYPE \(name) gauge"]
+        }
+        family("pixelhook_cluster_deliveries", "Deliveries in the cluster by state (waiting: not run to an end yet).")
+        let states = try connection.query("SELECT coalesce(state, 'waiting'), count(*) FROM pixelhook_deliveries GROUP BY 1 ORDER BY 1")
+        var counts = Dictionary(uniqueKeysWithValues: ["waiting", "done", "failed", "retry", "timeout", "gave_up"].map { ($0, "0") })
+        for row in states { if let state = row[0], let count = row[1] { counts[state] = count } }
+        for (state, count) in counts.sorted(by: { $0.key < $1.key }) {
+            lines.append("pixelhook_cluster_deliveries{state=\"\(Metrics.escaped(state))\"} \(count)")
+        }
+        family("pixelhook_cluster_oldest_waiting_seconds", "Age of the oldest delivery waiting to run, since it reached PostgreSQL; 0 when none waits.")
+        let oldest = try connection.query("""
+            SELECT coalesce(extract(epoch FROM now() - min(pushed_at)), 0)::bigint FROM pixelhook_deliveries WHERE state IS NULL
+            """).first?.first ?? nil
+        lines.append("pixelhook_cluster_oldest_waiting_seconds \(oldest ?? "0")")
+        family("pixelhook_cluster_expired_leases", "Builds whose lease expired without being released: a runner died or paused.")
+        let expired = try connection.query("""
+            SELECT count(*) FROM pixelhook_builds WHERE lease_holder IS NOT NULL AND lease_expires < now()
+            """).first?.first ?? nil
+        lines.append("pixelhook_cluster_expired_leases \(expired ?? "0")")
+        family("pixelhook_cluster_runs", "Deliveries whose last run ended, by the host that ran them.")
+        for row in try connection.query("SELECT ran_by, count(*) FROM pixelhook_deliveries WHERE ran_by IS NOT NULL GROUP BY 1 ORDER BY 1") {
+            if let host = row[0], let count = row[1] { lines.append("pixelhook_cluster_runs{host=\"\(Metrics.escaped(host))\"} \(count)") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

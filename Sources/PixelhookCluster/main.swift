@@ -14,6 +14,7 @@ let usage = """
       init [--lease SECONDS] [--hold SECONDS]  create or migrate the schema (idempotent); set the lease and the hold
       builds                                   the cluster's builds: deliveries, states, which hosts stored and ran them
       show PROJECT/BUILD/EVENT                 one delivery: which host stored it, which ran it, its result
+      metrics                                  the cluster's state in Prometheus' text format
       push                                     hand this host's waiting deliveries over to the cluster
       retry [--dry-run]                        push, make the due failed deliveries wait again, run what waits
       replay UPLOAD [--event E] [--project P]  run a build's deliveries again, whatever their result
@@ -104,6 +105,9 @@ do {
     case "builds":
         rejectLeftovers()
         say(try ClusterReports.builds(connect()))
+    case "metrics":
+        rejectLeftovers()
+        say(try ClusterReports.metrics(connect()))
     case "show":
         guard arguments.count == 1, let key = DetachedQueueRunner.key(fromID: arguments[0]) else {
             fail("show takes one delivery id PROJECT/BUILD/EVENT\n\(usage)", status: 64)

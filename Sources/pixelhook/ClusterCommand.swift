@@ -7,19 +7,20 @@ import PixelhookRuntime
 struct ClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Cluster mode on PostgreSQL (PIXELHOOK_CLUSTER): init, builds, show, push.",
+        abstract: "Cluster mode on PostgreSQL (PIXELHOOK_CLUSTER): init, builds, show, metrics, push.",
         discussion: """
             Runs `pixelhook-cluster` with the settings (PIXELHOOK_* over the config file). \
             `pixelhook cluster init` creates or migrates the schema (idempotent); `builds` \
             lists the cluster's builds; `show PROJECT/BUILD/EVENT` says which host stored a \
-            delivery and which ran it; `push` hands this host's waiting deliveries over. \
+            delivery and which ran it; `metrics` prints the cluster's state for Prometheus; \
+            `push` hands this host's waiting deliveries over. \
             See docs/cluster.md.
             """
     )
 
     @OptionGroup var settings: SettingsOptions
 
-    @Argument(parsing: .captureForPassthrough, help: "init | builds | show ID | push (see pixelhook-cluster --help)")
+    @Argument(parsing: .captureForPassthrough, help: "init | builds | show ID | metrics | push (see pixelhook-cluster --help)")
     var arguments: [String] = []
 
     func run() throws {

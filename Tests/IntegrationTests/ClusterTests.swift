@@ -105,6 +105,10 @@ struct ClusterTests {
         let listed = try first.runCommand(["cluster", "builds"], settings: cluster.commandSettings)
         #expect(listed.code == 0)
         #expect(builds.allSatisfy { listed.output.contains("\(WebServerFixture.projectID)/\($0)\t") }, "\(listed.output)")
+        let metrics = try first.runCommand(["cluster", "metrics"], settings: cluster.commandSettings)
+        #expect(metrics.output.contains("pixelhook_cluster_deliveries{state=\"done\"} \(total)\n"), "\(metrics.output)")
+        #expect(metrics.output.contains("pixelhook_cluster_deliveries{state=\"waiting\"} 0\n"), "\(metrics.output)")
+        #expect(metrics.output.contains("pixelhook_cluster_oldest_waiting_seconds 0\n"), "\(metrics.output)")
         // `replay` runs a delivery again on whichever host, counted as its second attempt.
         let replay = try second.runCommand(["replay", builds[0], "--event", "build.uploaded"], settings: cluster.commandSettings)
         #expect(replay.code == 0, "\(replay.output)")
