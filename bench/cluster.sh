@@ -22,7 +22,11 @@ pids=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # fcgiwrap's preforked workers outlive their parent: their PIDs first.
+    for pid in "${pids[@]}"; do
+        for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do kill "$child" 2>/dev/null || true; done
+        kill "$pid" 2>/dev/null || true
+    done
     [ -f "$work/pg/data/postmaster.pid" ] && kill -INT "$(head -1 "$work/pg/data/postmaster.pid")" 2>/dev/null || true
     sleep 1
     rm -rf "$work"
