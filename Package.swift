@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "pixelhook", targets: ["pixelhook"]),
         .executable(name: "pixelhook-fuzz", targets: ["pixelhook-fuzz"]),
+        .executable(name: "pixelhook-cluster", targets: ["pixelhook-cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,6 +50,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Cluster mode (docs/cluster.md): libpq, dynamically linked, in a helper of its own so that
+        // the static one-shot `pixelhook` never loads it (linking it costs every CGI start ~4 ms).
+        .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
+        .executableTarget(
+            name: "pixelhook-cluster",
+            dependencies: ["PixelhookCore", "PixelhookRuntime", "CLibPQ"],
+            path: "Sources/PixelhookCluster"
+        ),
         // The request core and the FastCGI record stream (FastCGIRecordCheck, then libfcgi) under
         // libFuzzer (`fuzz/run.sh`): the checks, then the entry and replayer.
         .target(name: "PixelhookFuzz", dependencies: ["PixelhookCore", "CFastCGI"]),
@@ -72,7 +81,7 @@ let package = Package(
         // Real lighttpd, nginx and fcgiwrap driving the built `pixelhook` binary.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["pixelhook", "PixelhookTestSupport"],
+            dependencies: ["pixelhook", "pixelhook-cluster", "PixelhookTestSupport"],
             resources: []
         ),
         .testTarget(name: "CommandTests", dependencies: ["pixelhook", "PixelhookCore", "PixelhookRuntime", "PixelhookTestSupport"]),

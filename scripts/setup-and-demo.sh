@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(nginx lighttpd fcgiwrap spawn-fcgi apache2 apache2-suexec-custom libfcgi-dev libssl-dev curl wrk hyperfine prometheus
-          chromium fonts-dejavu-core)  # chromium: the status page test (headless, --dump-dom, --screenshot)
+          chromium fonts-dejavu-core  # chromium: the status page test (headless, --dump-dom, --screenshot)
+          postgresql libpq-dev)       # cluster mode: the pixelhook-cluster helper and ClusterTests' throwaway server
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

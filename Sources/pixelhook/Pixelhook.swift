@@ -22,6 +22,7 @@ struct Pixelhook: ParsableCommand {
             CommandGroup(name: "Serve", subcommands: [Handle.self, FastCGI.self]),
             CommandGroup(name: "Operate", subcommands: [
                 Builds.self, Log.self, Show.self, Retry.self, ReplayCommand.self, Check.self, GC.self, MetricsCommand.self,
+                ClusterCommand.self,
             ]),
             CommandGroup(name: "Test a receiver", subcommands: [Send.self, Simulate.self]),
         ]

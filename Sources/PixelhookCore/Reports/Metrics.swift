@@ -68,7 +68,7 @@ public struct Metrics: Sendable, Equatable {
     }
 
     /// A label value as the text format wants it: `\`, `"` and newline escaped.
-    static func escaped(_ value: String) -> String {
+    public static func escaped(_ value: String) -> String {
         var out = ""
         for character in value {
             switch character {

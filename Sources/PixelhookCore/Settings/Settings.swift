@@ -19,6 +19,8 @@ public struct Settings: Sendable, Equatable {
     public var retryLimit = 10
     /// `pixelhook builds` calls a build stalled after this long without an event.
     public var stalledAfterSeconds = 3600
+    /// A libpq connection string: cluster mode (docs/cluster.md); `nil`: one host, the spool alone.
+    public var cluster: String?
 
     public init() {}
 
@@ -35,10 +37,11 @@ public struct Settings: Sendable, Equatable {
         public static let retryLimit = "PIXELHOOK_RETRY_LIMIT"
         public static let stalledAfter = "PIXELHOOK_STALLED_AFTER"
         public static let config = "PIXELHOOK_CONFIG"
+        public static let cluster = "PIXELHOOK_CLUSTER"
 
         public static let all: Set<String> = [
             spool, handlers, projectIDs, token, readToken, events, maxBody, handlerTimeout, maxHandlers, retryLimit,
-            stalledAfter, config,
+            stalledAfter, config, cluster,
         ]
     }
 
@@ -57,6 +60,7 @@ public struct Settings: Sendable, Equatable {
         settings.projectIDs = nonEmpty(variables[Key.projectIDs]).map(list).flatMap { $0.isEmpty ? nil : $0 }
         settings.token = nonEmpty(variables[Key.token])
         settings.readToken = nonEmpty(variables[Key.readToken])
+        settings.cluster = nonEmpty(variables[Key.cluster])
         settings.events = nonEmpty(variables[Key.events]).map(list).flatMap { $0.isEmpty ? nil : $0 }
         settings.maxBody = try integer(variables, Key.maxBody, default: settings.maxBody, range: 1...(64 << 20))
         settings.handlerTimeoutSeconds = try integer(
@@ -97,6 +101,7 @@ public struct Settings: Sendable, Equatable {
         if let projectIDs { out[Key.projectIDs] = projectIDs.sorted().joined(separator: ",") }
         if let token { out[Key.token] = token }
         if let readToken { out[Key.readToken] = readToken }
+        if let cluster { out[Key.cluster] = cluster }
         if let events { out[Key.events] = events.sorted().joined(separator: ",") }
         return out
     }

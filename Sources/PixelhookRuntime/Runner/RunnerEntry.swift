@@ -35,6 +35,10 @@ extension DetachedQueueRunner {
             guard let key = key(fromID: delivery) else { return "not a delivery id: \(delivery)" }
             PendingBuilds(spool: Spool(root: settings.spool)).mark(key.buildID)
         }
+        // Cluster mode: the helper runs the queue with PostgreSQL, on the same slot (fd 3).
+        if settings.cluster != nil {
+            return ClusterHelper.exec([subcommand] + (slot.map { [slotOption, String($0)] } ?? []), settings: settings)
+        }
         let inherited = slot.map { HandlerSlots.Slot.inherited(index: $0, descriptor: inheritedSlotDescriptor) }
         do {
             try runPending(settings: settings, inherited: inherited)

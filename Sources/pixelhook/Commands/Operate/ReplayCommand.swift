@@ -43,6 +43,10 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         HandlerProcess.adoptOrphans()  // it runs handlers (see `HandlerProcess.adoptOrphans`)
         let settings = try settings.loadExistingSpool()
+        if settings.cluster != nil {  // the cluster's copy, on whichever host (docs/cluster.md)
+            let scope = (event.map { ["--event", $0] } ?? []) + (project.map { ["--project", $0] } ?? [])
+            throw CommandFailure(.storage, ClusterHelper.exec(["replay", uploadId] + scope, settings: settings))
+        }
         let replay = Replay(settings: settings, uploadId: uploadId, event: event, projectId: project)
         let runs: [BuildQueue.Run]
         do {

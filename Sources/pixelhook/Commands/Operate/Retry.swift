@@ -47,6 +47,9 @@ struct Retry: ParsableCommand {
     func run() throws {
         HandlerProcess.adoptOrphans()  // it runs handlers (see `HandlerProcess.adoptOrphans`)
         let settings = try settings.loadExistingSpool()
+        if settings.cluster != nil {  // docs/cluster.md: pushes what waits, then runs the cluster's retries
+            throw CommandFailure(.storage, ClusterHelper.exec(["retry"] + (dryRun ? ["--dry-run"] : []), settings: settings))
+        }
         let sweep = RetrySweep(settings: settings)
         var lines = 0
         let outcome: RetrySweep.Outcome

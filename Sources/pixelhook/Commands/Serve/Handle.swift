@@ -48,6 +48,9 @@ struct Handle: ParsableCommand {
         default: throw ExitCode(.invalid)
         }
         guard let followUp = reception.followUp else { return }
+        if followUp.settings.cluster != nil {  // the cluster runs it, on some host (docs/cluster.md)
+            throw CommandFailure(.storage, ClusterHelper.exec([DetachedQueueRunner.subcommand], settings: followUp.settings))
+        }
         let results: [String: HandlerResult]
         do {
             results = try BuildQueue(settings: followUp.settings, key: followUp.key).drain()
