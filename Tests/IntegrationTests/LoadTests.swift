@@ -5,7 +5,7 @@ import Testing
 import Glibc
 #endif
 
-/// A burst through a real web server (the small CI version of `bench/load.sh`): distinct
+/// A burst through a real web server (the small CI version of bench.py rows B1/B3): distinct
 /// deliveries, each sent twice (the copies a few requests apart, so that some race), at a fixed
 /// concurrency. Then, once the handlers have drained: no answer but 2xx, each delivery stored
 /// once and its handler run exactly once, never more than PIXELHOOK_MAX_HANDLERS handlers at
@@ -186,7 +186,7 @@ enum Burst {
         return Outcome(statuses: statuses, seconds: seconds)
     }
 
-    /// The line `bench/load.sh` prints too.
+    /// The line bench.py rows B1/B3 print too.
     static func summary(name: String, distinct: Int, burst: Outcome, runs: Int, distinctRuns: Int, maxConcurrent: Int,
                         cap: Int, rss: (before: Int, after: Int)?) -> String {
         var line = "load \(name): \(distinct) new + \(burst.statuses.count - distinct) dup, non2xx \(burst.non2xx), "
