@@ -43,6 +43,7 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated row ids (see --list)")
     parser.add_argument("--list", action="store_true", help="print the rows and exit")
     parser.add_argument("--no-build", action="store_true", help="use the last .build-static binary")
+    parser.add_argument("--binary", help="use this pixelhook binary (no build): to measure a commit before a change")
     parser.add_argument("--keep", action="store_true", help="keep the spools")
     parser.add_argument("--variants", action="store_true",
                         help="also build the --static-swift-stdlib and plain release variants (rows S2, S3)")
@@ -87,7 +88,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     log(f"run directory {run.dir}")
     try:
-        run.build(not args.no_build, args.variants)
+        run.build(not (args.no_build or args.binary), args.variants, binary=args.binary)
         header = environment_text(run, knobs, args.quick)
         ids = {row.id for row in selected}
         for round_ in range(1, knobs.rounds + 1):

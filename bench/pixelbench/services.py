@@ -76,7 +76,7 @@ class Run:
         return self.dir / "spool" / name
 
     # ---- building what the rows run
-    def build(self, build: bool, variants: bool = False) -> None:
+    def build(self, build: bool, variants: bool = False, binary: str | None = None) -> None:
         for scratch, flags in BUILD_VARIANTS.items():
             if variants:
                 log(f"swift build -c release --scratch-path {scratch} {' '.join(flags)}")
@@ -90,7 +90,7 @@ class Run:
                                     stdout=subprocess.DEVNULL, stderr=open(self.logs / "build.log", "wb"))
             if result.returncode:
                 log(f"build failed (see {self.logs / 'build.log'}): the pixelhook rows are skipped")
-        built = ROOT / ".build-static/release/pixelhook"
+        built = Path(binary) if binary else ROOT / ".build-static/release/pixelhook"
         if built.exists():
             shutil.copy2(built, self.pixelhook)   # a copy: others may rebuild; runners are found by it
         for name, source, flags in [("cgi_floor", "src/cgi_floor.c", []),
