@@ -33,8 +33,7 @@ package struct FastCGIGateway: @unchecked Sendable {
         if request.keepConnection != 0, !stdin.skipToEnd() || stdin.readPastEnd { request.keepConnection = 0 }
         FCGX_Finish_r(&request)
         if let followUp = reception.followUp {
-            // The responder stays anyway: its runner may wait for the next delivery of a burst.
-            let error = DetachedQueueRunner.wake(followUp, linger: true)
+            let error = DetachedQueueRunner.wake(followUp)
             if error != 0 { DetachedQueueRunner.alarmNotStarted(followUp, error: error) }
         }
     }

@@ -23,25 +23,21 @@ public enum DetachedQueueRunner {
     /// Called by a gateway once the response is out: takes a free runner slot and starts a
     /// runner that holds it from then on, so a burst of requests cannot start a crowd of runners
     /// that each find every slot taken. Returns the `posix_spawn` error (0: started or not needed).
-    ///
-    /// With `linger`, the runner started waits that long for the next delivery before it exits
-    /// (`IdleRunner`); a runner waiting so is used instead of starting one.
     @discardableResult
-    public static func wake(_ followUp: Receiver.FollowUp, linger: Bool = false, executable: String = "/proc/self/exe") -> Int32 {
+    public static func wake(_ followUp: Receiver.FollowUp, executable: String = "/proc/self/exe") -> Int32 {
         let spool = Spool(root: followUp.settings.spool)
-        if IdleRunner.isWaiting(spool: spool) { return 0 }
         let runners = HandlerSlots.runners(spool: spool, count: followUp.settings.maxHandlers)
         let taken: HandlerSlots.Slot?
         do {
             taken = try runners.tryAcquire()
         } catch {
             // Slots unreadable (a spool from an older pixelhook): the runner prepares the spool.
-            return start(settings: followUp.settings, linger: linger, executable: executable)
+            return start(settings: followUp.settings, executable: executable)
         }
         guard let slot = taken else {
             return 0  // every runner slot is held: those runners will find the build listed
         }
-        let error = start(settings: followUp.settings, slot: (slot.index, slot.descriptor), linger: linger, executable: executable)
+        let error = start(settings: followUp.settings, slot: (slot.index, slot.descriptor), executable: executable)
         slot.release()  // the runner's copy of the descriptor keeps the lock
         return error
     }
@@ -56,13 +52,11 @@ public enum DetachedQueueRunner {
     /// The option `run-queue` takes the slot's index with; the slot itself is fd 3.
     public static let slotOption = "--slot"
     public static let inheritedSlotDescriptor: Int32 = 3
-    /// The last argument of a runner that waits for the next delivery (`IdleRunner.linger`).
-    public static let lingerFlag = "--linger"
 
     /// Starts one runner process with the settings as its environment, handing it `slot`.
-    public static func start(settings: Settings, slot: (index: Int, descriptor: Int32)? = nil, linger: Bool = false,
+    public static func start(settings: Settings, slot: (index: Int, descriptor: Int32)? = nil,
                              executable: String = "/proc/self/exe") -> Int32 {
-        let argv = ["pixelhook", subcommand] + (slot.map { [slotOption, String($0.index)] } ?? []) + (linger ? [lingerFlag] : [])
+        let argv = ["pixelhook", subcommand] + (slot.map { [slotOption, String($0.index)] } ?? [])
         // Every setting is in its environment: an empty PIXELHOOK_CONFIG spares the runner
         // looking for a config file again (`ConfigSource.disabled`).
         let environment = settings.variables.map { "\($0.key)=\($0.value)" }
@@ -75,12 +69,10 @@ public enum DetachedQueueRunner {
         }
     }
 
-    /// The runner's life: take a runner slot, drain every listed build, wait up to `linger`
-    /// seconds for another (`IdleRunner`), give the slot back, and stop once the list is empty
-    /// after that. Returns how many handlers it ran.
+    /// The runner's life: take a runner slot, drain every listed build, give the slot back,
+    /// and stop once the list is empty after that. Returns how many handlers it ran.
     @discardableResult
-    public static func runPending(settings: Settings, inherited: consuming HandlerSlots.Slot? = nil,
-                                  linger: Double = 0) throws(StorageError) -> Int {
+    public static func runPending(settings: Settings, inherited: consuming HandlerSlots.Slot? = nil) throws(StorageError) -> Int {
         let spool = Spool(root: settings.spool)
         try spool.prepare()
         try spool.verifyTrusted()
@@ -91,7 +83,6 @@ public enum DetachedQueueRunner {
         // Rounds that claimed nothing: an entry no runner can remove must not keep one spinning.
         var idleRounds = 0
         var handedDown = inherited.take()
-        let idle = linger > 0 ? IdleRunner(spool: spool) : nil
         repeat {
             let slot: HandlerSlots.Slot
             if let passed = handedDown.take() {
@@ -104,7 +95,6 @@ public enum DetachedQueueRunner {
             var claimed = true
             while claimed {
                 claimed = false
-                idle?.forgetEvents()  // entries listed from here on wake the wait below
                 for build in pending.listed(rotatedBy: slot.index * 7919) {
                     // Listed for `retry` before the claim takes it off `pending/` (see
                     // `PendingBuilds`); if it cannot be, the next retry reads every build.
@@ -114,11 +104,7 @@ public enum DetachedQueueRunner {
                     // A build that cannot be run now (its directory unreadable) stays for `retry`.
                     ran += (try? BuildQueue(settings: settings, build: build).drain().count) ?? 0
                 }
-                if claimed {
-                    idleRounds = 0
-                } else if let idle, idle.waitForListedBuild(seconds: linger) {
-                    claimed = true  // look at the list again, still holding the slot
-                }
+                if claimed { idleRounds = 0 }
             }
             slot.release()
             idleRounds += 1

@@ -11,18 +11,18 @@ extension DetachedQueueRunner {
     /// Runs the runner and exits when `arguments` are exactly what `start` passes; returns
     /// otherwise. Its failure is one line on stderr and exit 64, as the parsed command says it.
     public static func enterIfStarted(arguments: [String]) {
-        guard arguments.count == 4 || (arguments.count == 5 && arguments[4] == lingerFlag),
-              arguments[1] == subcommand, arguments[2] == slotOption, let slot = Int(arguments[3]) else { return }
+        guard arguments.count == 4, arguments[1] == subcommand, arguments[2] == slotOption,
+              let slot = Int(arguments[3]) else { return }
         HandlerProcess.adoptOrphans()
-        guard let problem = drain(delivery: nil, slot: slot, linger: arguments.count == 5 ? IdleRunner.linger : 0) else { exit(0) }
+        guard let problem = drain(delivery: nil, slot: slot) else { exit(0) }
         StandardOutput.write("pixelhook: \(problem.asOneLine) (see 'pixelhook --help')\n", to: 2)
         exit(ExitStatus.usage.rawValue)
     }
 
     /// Loads the settings from the environment the gateway passed, lists `delivery`'s build
-    /// first when given, and runs the pool's loop holding `slot` (fd 3), waiting `linger`
-    /// seconds for more at the end; returns why it could not, or nil.
-    public static func drain(delivery: String?, slot: Int?, linger: Double = 0) -> String? {
+    /// first when given, and runs the pool's loop holding `slot` (fd 3); returns why it could
+    /// not, or nil.
+    public static func drain(delivery: String?, slot: Int?) -> String? {
         let settings: Settings
         switch SettingsLoader.load(environment: ProcessEnvironment.current()) {
         case .success(let valid): settings = valid
@@ -41,7 +41,7 @@ extension DetachedQueueRunner {
         }
         let inherited = slot.map { HandlerSlots.Slot.inherited(index: $0, descriptor: inheritedSlotDescriptor) }
         do {
-            try runPending(settings: settings, inherited: inherited, linger: linger)
+            try runPending(settings: settings, inherited: inherited)
         } catch {
             AlarmLog(spool: Spool(root: settings.spool)).append("runner: \(error.description)")
             return error.description

@@ -9,7 +9,6 @@ import PixelhookCore
 /// SPOOL/metrics.checkpoint                    the metrics' totals up to an offset of requests.log
 /// SPOOL/retry.lock                            flock'd while `pixelhook retry` sweeps
 /// SPOOL/runners/N                             flock'd while a queue runner is active
-/// SPOOL/runners/idle                          flock'd while a runner waits for the next delivery
 /// SPOOL/pending/PROJECT:BUILD                 builds with deliveries no runner has claimed yet
 /// SPOOL/unfinished/PROJECT:BUILD              builds that may hold a delivery not done (+ .complete)
 /// SPOOL/gave-up/PROJECT:BUILD                 builds holding a delivery that gave up (retry limit)
@@ -28,8 +27,6 @@ public struct SpoolLayout: Sendable, Equatable {
 
     public var deliveries: String { root + "/deliveries" }
     public var runners: String { root + "/runners" }
-    /// Held by the runner that waits a moment for the next delivery (`IdleRunner`).
-    public var idleRunnerLock: String { runners + "/idle" }
     public var pending: String { root + "/pending" }
     public var unfinished: String { root + "/unfinished" }
     public var gaveUp: String { root + "/gave-up" }
