@@ -19,6 +19,8 @@ let usage = """
       retry [--dry-run]                        push, make the due failed deliveries wait again, run what waits
       replay UPLOAD [--event E] [--project P]  run a build's deliveries again, whatever their result
       run-queue [--slot N]                     the runner pixelhook starts after each stored delivery
+      builds-view [--json] [--project P] [--limit N]  `pixelhook builds` in cluster mode: the cluster's builds and this host's
+      show-view PROJECT/BUILD/EVENT            `pixelhook show` in cluster mode: the cluster's copy and this host's
     """
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -144,6 +146,52 @@ do {
         guard !keys.isEmpty else { fail("the cluster has no finished delivery of upload \(uploadId) to replay", status: 1) }
         runner.each = { key, result in if keys.contains(key) { say("\(key.id): \(result.summary)\n") } }
         try runner.work(connection)
+    case "builds-view":
+        let json = flag("--json")
+        let project = option("--project")
+        let limit = option("--limit").map { text -> Int in
+            guard let number = Int(text), number >= 1 else { fail("--limit must be a whole number of at least 1, got \(text)", status: 64) }
+            return number
+        }
+        rejectLeftovers()
+        let views = ClusterViews(settings: settings)
+        var unreachable: String?
+        let stored: [StoredBuild]
+        do {
+            stored = try views.builds(try PostgresConnection(conninfo), projectId: project, limit: limit)
+        } catch let error as PostgresError {
+            unreachable = error.description
+            stored = try views.builds(nil, projectId: project, limit: limit)
+        }
+        let now = Clock.milliseconds()
+        let rows = BuildReport.rows(stored, now: now, stalledAfterSeconds: settings.stalledAfterSeconds, projectId: project, limit: limit)
+        if json {
+            say(BuildReport.json(rows).description + "\n")
+        } else if rows.isEmpty {
+            let scope = project.map { " of project \($0)" } ?? ""
+            say("no builds\(scope) in \(unreachable == nil ? "the cluster nor in " : "")\(views.spool.layout.deliveries)\n")
+        } else {
+            say(BuildReport.table(rows, now: now))
+        }
+        if let unreachable { fail("PostgreSQL unreachable (\(unreachable)): this host's builds only, not the cluster's", status: 69) }
+    case "show-view":
+        guard arguments.count == 1, let key = DeliveryKey(id: arguments[0]) else {
+            fail("show-view takes one delivery id PROJECT/BUILD/EVENT\n\(usage)", status: 64)
+        }
+        let views = ClusterViews(settings: settings)
+        let text: String?
+        do {
+            text = try views.show(key, try PostgresConnection(conninfo))
+        } catch {
+            switch DeliveryText.local(key, spool: views.spool) {
+            case .success(let local): say(local)
+            case .failure(.missing(let message)), .failure(.unreadable(let message)):
+                _ = "pixelhook-cluster: \(message)\n".withCString { write(2, $0, strlen($0)) }
+            }
+            fail("PostgreSQL unreachable (\(error)): this host's copy only, not the cluster's", status: 69)
+        }
+        guard let text else { fail("no delivery \(key.id) in the cluster nor in \(views.spool.layout.deliveries)", status: 65) }
+        say(text)
     case DetachedQueueRunner.subcommand:
         let slot = option(DetachedQueueRunner.slotOption).map { text -> Int in
             guard let index = Int(text), index >= 0 else { fail("\(DetachedQueueRunner.slotOption) takes a number", status: 64) }
@@ -155,6 +203,8 @@ do {
     default:
         fail("unknown command \(command)\n\(usage)", status: 64)
     }
+} catch let error as StorageError {
+    fail("\(error)", status: ExitStatus.storage.rawValue)
 } catch {
     AlarmLog(spool: Spool(root: settings.spool)).append("cluster: \(command): \(error)")
     fail("\(error)", status: 69)
