@@ -86,6 +86,17 @@ setenv("PGAPPNAME", "pixelhook-cluster", 0)
     return value
 }
 
+/// `replay`'s lines, `PROJECT/BUILD/EVENT: NEW STATE (was OLD STATE), ran by HOST`, each once.
+final class ReplayLines {
+    private(set) var keys: Set<DeliveryKey> = []
+
+    func say(_ key: DeliveryKey, result: HandlerResult, was: HandlerResult?, host: String) {
+        keys.insert(key)
+        let line = "\(key.id): \(result.summary) (was \(was?.summary ?? "never finished")), ran by \(host)\n"
+        _ = line.withCString { write(1, $0, strlen($0)) }
+    }
+}
+
 @MainActor func rejectLeftovers() {
     if !arguments.isEmpty { fail("unexpected argument \(arguments[0])\n\(usage)", status: 64) }
 }
@@ -142,10 +153,31 @@ do {
         HandlerProcess.adoptOrphans()
         let connection = connect()
         var runner = ClusterRunner(settings: settings, conninfo: conninfo)
-        let keys = try ClusterStore(connection: connection, host: runner.host).rearm(uploadId: uploadId, event: event, project: project)
-        guard !keys.isEmpty else { fail("the cluster has no finished delivery of upload \(uploadId) to replay", status: 1) }
-        runner.each = { key, result in if keys.contains(key) { say("\(key.id): \(result.summary)\n") } }
+        let store = ClusterStore(connection: connection, host: runner.host)
+        let rearmed = try store.rearm(uploadId: uploadId, event: event, project: project)
+        guard !rearmed.isEmpty else { fail("the cluster has no finished delivery of upload \(uploadId) to replay", status: 1) }
+        // Run here, or by another host's runner that claims the build first: each line says where.
+        let previous = Dictionary(rearmed.map { ($0.key, $0.previous) }, uniquingKeysWith: { first, _ in first })
+        let said = ReplayLines(), here = runner.host
+        runner.each = { key, result in
+            guard let was = previous[key] else { return }
+            said.say(key, result: result, was: was, host: here)
+        }
         try runner.work(connection)
+        var allDone = true
+        for (key, was) in rearmed {
+            let now = try store.outcome(key)
+            if now?.result?.state != .done { allDone = false }
+            if said.keys.contains(key) { continue }
+            if let result = now?.result {
+                said.say(key, result: result, was: was, host: now?.host ?? "?")
+            } else {
+                // Held behind an earlier delivery of its build not done, or run by a host not finished yet.
+                say("\(key.id): waiting (was \(was?.summary ?? "never finished")): not run to an end yet; "
+                    + "`pixelhook show \(key.id)` says where it is\n")
+            }
+        }
+        if !allDone { exit(ExitStatus.failed.rawValue) }
     case "builds-view":
         let json = flag("--json")
         let project = option("--project")
