@@ -25,8 +25,9 @@ struct ClusterViews {
 
     /// The builds `pixelhook builds` reports (of `projectId` when given): with `limit`, at
     /// least the `limit` most recently stored ones of the cluster and of this spool, whole.
-    func builds(_ connection: PostgresConnection?, projectId: String?, limit: Int?) throws -> [StoredBuild] {
-        var local = try spool.storedBuilds(projectId: projectId, newest: limit)
+    /// `outputHead`: that much of each handler's output this host has (the status page).
+    func builds(_ connection: PostgresConnection?, projectId: String?, limit: Int?, outputHead: Int = 0) throws -> [StoredBuild] {
+        var local = try spool.storedBuilds(projectId: projectId, newest: limit, outputHead: outputHead)
         guard let connection else { return local }
         var rows: [ClusterRow]
         if let limit {
@@ -43,7 +44,7 @@ struct ClusterViews {
             }
             let inSpool = Set(local.map(\.id))
             for id in Set(rows.map(\.build)) where !inSpool.contains(id) && DeliveryKey.isSegment(id.project) && DeliveryKey.isSegment(id.build) {
-                local.append(try spool.storedBuild(id))
+                local.append(try spool.storedBuild(id, outputHead: outputHead))
             }
         } else {
             rows = try ClusterRow.select(connection, where: "$1::text IS NULL OR d.project = $1", [.text(projectId)])
@@ -55,7 +56,14 @@ struct ClusterViews {
                 order.append(row.build)
                 merged[row.build] = StoredBuild(id: row.build, isLocked: false, entries: [])
             }
-            merged[row.build]!.entries.append(row.entry)
+            var entry = row.entry
+            // Its output is on the host that ran it: here, when this host did.
+            if outputHead > 0, entry.hosts?.ranBy == host || entry.hosts?.runningOn == host,
+               [row.build.project, row.build.build, entry.name].allSatisfy({ DeliveryKey.isSegment($0) }) {
+                let key = DeliveryKey(project: row.build.project, build: row.build.build, event: entry.name)
+                entry.outputHead = ClusterRun(settings: settings).delivery(key).outputHead(bytes: outputHead)
+            }
+            merged[row.build]!.entries.append(entry)
             if row.leased { merged[row.build]!.isLocked = true }
         }
         for build in local {

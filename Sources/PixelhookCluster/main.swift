@@ -21,6 +21,8 @@ let usage = """
       run-queue [--slot N]                     the runner pixelhook starts after each stored delivery
       builds-view [--json] [--project P] [--limit N]  `pixelhook builds` in cluster mode: the cluster's builds and this host's
       show-view PROJECT/BUILD/EVENT            `pixelhook show` in cluster mode: the cluster's copy and this host's
+      metrics-view                             the cluster's metrics for `pixelhook metrics` and GET ?view=metrics
+      status-view                              the status page (GET ?view=builds) of the whole cluster
     """
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -224,6 +226,27 @@ do {
         }
         guard let text else { fail("no delivery \(key.id) in the cluster nor in \(views.spool.layout.deliveries)", status: 65) }
         say(text)
+    case "metrics-view", "status-view":
+        // For the static `pixelhook` (`ClusterReadViews`), which reads stdout: complete answers
+        // end with `completeLine`; none is printed when the cluster cannot be read (no alarm:
+        // `pixelhook_cluster_up 0` and the page's notice say it, on every scrape).
+        rejectLeftovers()
+        let connection: PostgresConnection
+        do {
+            connection = try PostgresConnection(conninfo)
+        } catch {
+            fail("PostgreSQL unreachable: \(error)", status: 69)
+        }
+        if command == "metrics-view" {
+            say(try ClusterReports.metrics(connection) + ClusterReadViews.upFamily + "pixelhook_cluster_up 1\n")
+        } else {
+            let views = ClusterViews(settings: settings)
+            let now = Clock.milliseconds()
+            let stored = try views.builds(connection, projectId: nil, limit: StatusPage.buildLimit, outputHead: BuildsPage.outputBytes)
+            let rows = BuildReport.rows(stored, now: now, stalledAfterSeconds: settings.stalledAfterSeconds, limit: StatusPage.buildLimit)
+            say(BuildsPage.html(rows, now: now, shownAtMost: StatusPage.buildLimit, scope: "the cluster"))
+        }
+        say(ClusterReadViews.completeLine)
     case DetachedQueueRunner.subcommand:
         let slot = option(DetachedQueueRunner.slotOption).map { text -> Int in
             guard let index = Int(text), index >= 0 else { fail("\(DetachedQueueRunner.slotOption) takes a number", status: 64) }
