@@ -93,6 +93,25 @@ int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], ch
     return rc;
 }
 
+int pixelhook_spawn_reader(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                           int output_fd)
+{
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    posix_spawnattr_setpgroup(&attr, 0);
+    default_signals(&attr, POSIX_SPAWN_SETPGROUP);
+    int rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    return rc;
+}
+
 int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                              int inherit_fd)
 {

@@ -28,7 +28,8 @@ enum ClusterReports {
             """, [.text(key.project), .text(key.build), .text(key.event)])
         guard let row = rows.first else { return nil }
         func field(_ index: Int) -> String { row[index] ?? "-" }
-        let result = row[10].flatMap { HandlerResult(stored: Array($0.utf8)) }
+        // A result stays beside a delivery made to wait again (`retry`, `replay`): not its state.
+        let result = row[4] == nil ? nil : row[10].flatMap { HandlerResult(stored: Array($0.utf8)) }
         let state = result.map { "\($0.summary)\($0.detail.map { ": \($0)" } ?? "")" }
             ?? (row[6] != nil ? "running on \(field(6)) since \(field(7)), attempt \(field(5))" : "waiting to run")
         var lines = [

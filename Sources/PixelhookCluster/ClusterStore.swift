@@ -175,17 +175,35 @@ struct ClusterStore {
     }
 
     /// `replay`: the build's deliveries (of `event`, in `project`, when given) wait to run
-    /// again, whatever their result; returns their keys. One that has not run to an end yet is
-    /// left as it is: it will run anyway.
-    func rearm(uploadId: String, event: String?, project: String?) throws(PostgresError) -> [DeliveryKey] {
+    /// again, whatever their result; returns their keys with the result they had. One that has
+    /// not run to an end yet is left as it is: it will run anyway. Only `state` changes: the
+    /// build's lease and fence are untouched, so a runner claims the build as for any waiting
+    /// delivery (one host, under a new fence), and one holding it now runs it next.
+    func rearm(uploadId: String, event: String?, project: String?) throws(PostgresError) -> [(key: DeliveryKey, previous: HandlerResult?)] {
         try connection.query("""
-            UPDATE pixelhook_deliveries SET state = NULL
-            WHERE build = $1 AND ($2::text IS NULL OR event = $2) AND ($3::text IS NULL OR project = $3) AND state IS NOT NULL
-            RETURNING project, build, event
-            """, [.text(uploadId), .text(event), .text(project)]).compactMap { row in
+            WITH old AS (
+                SELECT project, build, event, result FROM pixelhook_deliveries
+                WHERE build = $1 AND ($2::text IS NULL OR event = $2) AND ($3::text IS NULL OR project = $3) AND state IS NOT NULL
+                ORDER BY project, build, rank, seq
+                FOR UPDATE
+            )
+            UPDATE pixelhook_deliveries d SET state = NULL FROM old
+            WHERE d.project = old.project AND d.build = old.build AND d.event = old.event AND d.state IS NOT NULL
+            RETURNING d.project, d.build, d.event, old.result, d.rank, d.seq
+            """, [.text(uploadId), .text(event), .text(project)]).compactMap { row -> (DeliveryKey, HandlerResult?, Int, Int)? in
             guard let project = row[0], let build = row[1], let event = row[2] else { return nil }
-            return DeliveryKey(project: project, build: build, event: event)
-        }
+            return (DeliveryKey(project: project, build: build, event: event), row[3].flatMap { HandlerResult(stored: Array($0.utf8)) },
+                    row[4].flatMap { Int($0) } ?? 0, row[5].flatMap { Int($0) } ?? 0)
+        }.sorted { ($0.2, $0.3) < ($1.2, $1.3) }.map { (key: $0.0, previous: $0.1) }
+    }
+
+    /// Where a delivery is now: its result once its run has ended (nil while it waits or runs),
+    /// and the host whose run ended last (or that runs it now).
+    func outcome(_ key: DeliveryKey) throws(PostgresError) -> (result: HandlerResult?, host: String?)? {
+        guard let row = try connection.query("""
+            SELECT state, result, coalesce(running_on, ran_by) FROM pixelhook_deliveries WHERE project = $1 AND build = $2 AND event = $3
+            """, [.text(key.project), .text(key.build), .text(key.event)]).first else { return nil }
+        return (row[0] == nil ? nil : row[1].flatMap { HandlerResult(stored: Array($0.utf8)) }, row[2])
     }
 
     /// Makes a delivery wait to run again, if it still has the state `retry` saw.

@@ -22,6 +22,24 @@ import Testing
         #expect(output.contains("PostgreSQL unreachable"), "\(output)")
     }
 
+    @Test("builds and show with PostgreSQL unreachable: this host's spool, one line on stderr, exit 69")
+    func localViewsWhenTheDatabaseIsUnreachable() throws {
+        let directory = try TemporaryDirectory(prefix: "pixelhook-cluster-views")
+        let spool = directory.path
+        var environment = Self.base
+        environment["PIXELHOOK_SPOOL"] = spool
+        environment["PIXELHOOK_PROJECT_IDS"] = "p1"
+        environment["PIXELHOOK_CLUSTER"] = "host=/nonexistent-socket-directory dbname=pixelhook"
+        for arguments in [["builds"], ["builds", "--json"], ["show", "p1/u1/build.uploaded"]] {
+            let outcome = try PixelhookRun.run(arguments, environment: environment)
+            #expect(outcome.exitCode == 69, "\(arguments): \(outcome.stdout) \(outcome.stderr)")
+            #expect(outcome.stderr.contains("PostgreSQL unreachable"), "\(arguments): \(outcome.stderr)")
+            #expect(outcome.stderr.split(separator: "\n").count == (arguments[0] == "show" ? 2 : 1), "\(arguments): \(outcome.stderr)")
+        }
+        #expect(try PixelhookRun.run(["builds"], environment: environment).stdout == "no builds in \(spool)/deliveries\n")
+        #expect(try PixelhookRun.run(["builds", "--json"], environment: environment).stdout == "{\"builds\":[]}\n")
+    }
+
     @Test(arguments: [["bogus"], ["show"], ["show", "not-an-id"], ["init", "--lease"], ["init", "--lease", "forever"], ["builds", "extra"]])
     func badArgumentsAreRefusedWithTheUsage(arguments: [String]) throws {
         var environment = Self.base

@@ -44,6 +44,12 @@ int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], ch
 int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                              int inherit_fd);
 
+/* posix_spawn for a child whose output is read: stdin and stderr on /dev/null, stdout to
+ * `output_fd`, a new process group, default signal dispositions and an empty mask, no other
+ * descriptor (nothing of a web server's connection). */
+int pixelhook_spawn_reader(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                           int output_fd);
+
 /* prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants (a handler's setsid daemon) are
  * re-parented to this process instead of init, so they can be found among its children. */
 int pixelhook_become_subreaper(void);

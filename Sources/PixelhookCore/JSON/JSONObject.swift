@@ -47,6 +47,18 @@ public struct JSONObject: Sendable, Equatable, CustomStringConvertible {
         return copy
     }
 
+    public consuming func strings(_ key: String, _ values: [String]) -> JSONObject {
+        var copy = self
+        copy.appendKey(key)
+        copy.members.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { copy.members.append(UInt8(ascii: ",")) }
+            JSONObject.appendQuoted(value, to: &copy.members)
+        }
+        copy.members.append(UInt8(ascii: "]"))
+        return copy
+    }
+
     public var description: String { String(decoding: bytes, as: UTF8.self) }
 
     public var bytes: [UInt8] {

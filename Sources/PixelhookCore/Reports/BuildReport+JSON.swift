@@ -19,8 +19,9 @@ extension BuildReport {
 }
 
 extension BuildReport.Stage {
+    /// In cluster mode also `cluster` (`DeliveryHosts.json`): the local shape plus one member.
     public var json: JSONObject {
-        JSONObject()
+        let object = JSONObject()
             .string("event", event)
             .string("delivery", delivery)
             .string("status", status)
@@ -28,6 +29,7 @@ extension BuildReport.Stage {
             .string("receivedAt", EpochTime.iso8601(milliseconds: receivedAt))
             .int("sincePreviousMs", sincePreviousMs)
             .object("handler", handlerJSON)
+        return hosts.map { object.object("cluster", $0.json) } ?? object
     }
 
     /// Always the same keys; all but `state` null while pending.

@@ -8,6 +8,8 @@
 ///   build.downloading  2026-03-29T14:31:05.000Z  2026-03-29T14:31:05.380Z  1m 5s  failed (exit 3)
 ///   build.rejected     2026-03-29T14:31:07.000Z  2026-03-29T14:31:07.391Z  2s     pending
 /// ```
+///
+/// In cluster mode two more columns say which host stored each delivery and which ran it.
 extension BuildReport {
     public static func table(_ rows: [BuildReport], now: Int) -> String {
         rows.map { $0.block(now: now) }.joined(separator: "\n")
@@ -31,15 +33,16 @@ extension BuildReport {
     func block(now: Int) -> String {
         let headline = [projectId, uploadId ?? "(no uploadId)", outcomeText(now: now)]
             .map(BuildReport.printable).joined(separator: "  ")
-        let header = ["event", "sent", "received", "after", "handler"]
+        let cluster = stages.contains { $0.hosts != nil }
+        let header = ["event", "sent", "received", "after", "handler"] + (cluster ? ["stored by", "ran by"] : [])
         let lines = stages.map { stage in
-            [
+            ([
                 stage.event,
                 stage.timestamp ?? "?",
                 EpochTime.iso8601(milliseconds: stage.receivedAt),
                 stage.sincePreviousMs.map { DurationText.describe(milliseconds: $0) } ?? "-",
                 stage.result?.summary ?? "pending",
-            ].map(BuildReport.printable)
+            ] + (cluster ? [stage.hosts?.storedText ?? "-", stage.hosts?.ranText ?? "-"] : [])).map(BuildReport.printable)
         }
         let widths = header.indices.map { column in ([header] + lines).map { $0[column].count }.max() ?? 0 }
         func render(_ cells: [String]) -> String {

@@ -37,6 +37,8 @@ public struct BuildReport: Sendable, Equatable {
         public var result: HandlerResult?
         /// The start of the handler's output as stored (see `StoredBuild.Entry.outputHead`).
         public var outputHead: [UInt8]?
+        /// Cluster mode: which hosts stored it and which ran it; nil on one host.
+        public var hosts: DeliveryHosts? = nil
     }
 
     public var projectId: String
@@ -96,7 +98,7 @@ public struct BuildReport: Sendable, Equatable {
                 event: envelope?.event ?? BuildReport.eventName(ofSegment: entry.name),
                 delivery: "\(build.id)/\(entry.name)", status: envelope?.status, timestamp: envelope?.timestamp,
                 receivedAt: entry.receivedAt, sincePreviousMs: gap, result: entry.result,
-                outputHead: entry.outputHead))
+                outputHead: entry.outputHead, hosts: entry.hosts))
         }
         self.stages = stages
 

@@ -26,7 +26,10 @@ public enum BuildsPage {
 
     /// `rows` newest first, as `BuildReport.rows` orders them; `shownAtMost` is the limit the
     /// caller read with, named on the page so a missing older build is not a mystery.
-    public static func html(_ rows: [BuildReport], now: Int, shownAtMost limit: Int) -> String {
+    /// `notice`, when given, is shown above the builds (cluster mode: the cluster could not be
+    /// read, this is one host's spool); `scope` names where the builds come from.
+    public static func html(_ rows: [BuildReport], now: Int, shownAtMost limit: Int, notice: String? = nil,
+                            scope: String = "the spool") -> String {
         var page = """
             <!DOCTYPE html>
             <html lang="en">
@@ -42,8 +45,9 @@ public enum BuildsPage {
             <p class="meta">\(escape(EpochTime.iso8601(milliseconds: now))) · newest first, at most \(limit) builds</p></header>
 
             """
+        if let notice { page += "<p class=\"notice\">\(escape(notice))</p>\n" }
         if rows.isEmpty {
-            page += "<p class=\"empty\">No builds in the spool yet.</p>\n"
+            page += "<p class=\"empty\">No builds in \(escape(scope)) yet.</p>\n"
         }
         for row in rows { page += section(row, now: now) }
         page += "</body>\n</html>\n"
@@ -90,6 +94,13 @@ public enum BuildsPage {
         if let result = stage.result {
             facts.append("ran \(escape(DurationText.describe(milliseconds: result.durationMs)))")
             facts.append(result.attempts == 1 ? "1 attempt" : "\(result.attempts) attempts")
+        }
+        if let hosts = stage.hosts {
+            facts.append("stored by <span class=\"host\">\(escape(hosts.storedText))</span>")
+            if hosts.runningOn != nil || hosts.ranBy != nil {
+                let verb = hosts.runningOn != nil ? "running on" : "ran by"
+                facts.append("\(verb) <span class=\"host\">\(escape(hosts.runningOn ?? hosts.ranBy ?? ""))</span>")
+            }
         }
         text += "<div class=\"facts\">\(facts.joined(separator: " · "))</div>\n"
         text += "<div class=\"delivery\">\(escape(stage.delivery))</div>\n"
@@ -161,6 +172,8 @@ public enum BuildsPage {
         .state-done .handler{background:#dff0d8}.state-failed .handler,.state-timeout .handler,.state-gave_up .handler,.state-gave-up .handler{background:#b22;color:#fff}\
         .state-retry .handler,.state-pending .handler{background:#fcf0c8}.state-running .handler{background:#d9e8f6}\
         .facts,.delivery{color:#555;font-size:.8rem;overflow-wrap:anywhere}\
+        .notice{margin:0 0 .8rem;padding:.4rem .6rem;background:#b22;color:#fff;border-radius:4px;font-weight:bold}\
+        .host{font-family:ui-monospace,monospace}\
         .output{background:#f3f3f3;font-size:.75rem;margin:.2rem 0;padding:.3rem;overflow-x:auto;white-space:pre}
         """
 }

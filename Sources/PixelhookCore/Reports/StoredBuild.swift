@@ -16,13 +16,17 @@ public struct StoredBuild: Sendable, Equatable {
         /// The start of the handler's captured output (`EVENT.output`), for the status page;
         /// nil when not read (`pixelhook builds` does not) or there is none.
         public var outputHead: [UInt8]?
+        /// Cluster mode: which hosts stored it and which ran it; nil for a one-host spool.
+        public var hosts: DeliveryHosts?
 
-        public init(name: String, body: [UInt8], receivedAt: Int, result: HandlerResult?, outputHead: [UInt8]? = nil) {
+        public init(name: String, body: [UInt8], receivedAt: Int, result: HandlerResult?, outputHead: [UInt8]? = nil,
+                    hosts: DeliveryHosts? = nil) {
             self.name = name
             self.body = body
             self.receivedAt = receivedAt
             self.result = result
             self.outputHead = outputHead
+            self.hosts = hosts
         }
     }
 

@@ -8,6 +8,9 @@ public enum ExitStatus: Int32, Sendable {
     case usage = 64
     /// EX_DATAERR: an invalid payload or unknown project, or a name the spool does not hold.
     case invalid = 65
+    /// EX_UNAVAILABLE: cluster mode's PostgreSQL (or its helper, `pixelhook-cluster`) cannot
+    /// be reached; a view then shows this host's spool only, and says so.
+    case unavailable = 69
     /// EX_IOERR: the spool could not be read or written.
     case storage = 74
     /// EX_TEMPFAIL: the handler asked to be run again (it exited 75).

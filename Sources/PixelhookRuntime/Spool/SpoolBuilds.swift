@@ -71,7 +71,8 @@ extension Spool {
         return builds
     }
 
-    private func storedBuild(_ id: BuildID, outputHead: Int) throws(StorageError) -> StoredBuild {
+    /// One build, as `storedBuilds` reads it; empty when the spool has none of it.
+    public func storedBuild(_ id: BuildID, outputHead: Int) throws(StorageError) -> StoredBuild {
         let queue = BuildQueue(spool: self, build: id)
         var entries: [StoredBuild.Entry] = []
         for delivery in try queue.deliveries() {

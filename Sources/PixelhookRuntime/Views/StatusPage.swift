@@ -9,9 +9,9 @@ import PixelhookCore
 public enum StatusPage {
     public static let buildLimit = 50
 
-    public static func html(settings: Settings, now: Int = Clock.milliseconds()) throws(StorageError) -> String {
+    public static func html(settings: Settings, now: Int = Clock.milliseconds(), notice: String? = nil) throws(StorageError) -> String {
         let stored = try Spool(root: settings.spool).storedBuilds(newest: buildLimit, outputHead: BuildsPage.outputBytes)
         let rows = BuildReport.rows(stored, now: now, stalledAfterSeconds: settings.stalledAfterSeconds, limit: buildLimit)
-        return BuildsPage.html(rows, now: now, shownAtMost: buildLimit)
+        return BuildsPage.html(rows, now: now, shownAtMost: buildLimit, notice: notice)
     }
 }

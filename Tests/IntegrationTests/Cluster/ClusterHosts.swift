@@ -26,7 +26,8 @@ final class ClusterHosts: @unchecked Sendable {
 
     /// - Parameters: lease, hold: the cluster's lease and hold, in seconds (`pixelhook cluster init`).
     ///   handlerScript: the body of each host's `default` handler; `HOST` in it is the host's name.
-    init(lease: Int = 2, hold: Int = 3, gateway: Gateway = .nginxFcgiwrap,
+    ///   settings: more `PIXELHOOK_*` values for both hosts' web servers (`WebServerFixture`).
+    init(lease: Int = 2, hold: Int = 3, gateway: Gateway = .nginxFcgiwrap, settings: [String: String?] = [:],
          handlerScript: String = #"echo "$PIXELHOOK_DELIVERY HOST" >> RUNLOG"#) throws {
         var template = Array("/tmp/pixelhook-cluster.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp failed") }
@@ -41,7 +42,7 @@ final class ClusterHosts: @unchecked Sendable {
         let runLog = directory + "/runs.log"
         var started: [WebServerFixture] = []
         for name in ["A", "B"] {
-            let host = try WebServerFixture(gateway, prepare: { directory in
+            let host = try WebServerFixture(gateway, settings: settings, prepare: { directory in
                 // Beside the fixture's hard-linked pixelhook, where `ClusterHelper` looks.
                 _ = link(helper, directory + "/" + ClusterHosts.helperName)
             }, configEdit: { text in

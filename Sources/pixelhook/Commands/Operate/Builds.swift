@@ -22,7 +22,15 @@ struct Builds: ParsableCommand {
             --json prints one JSON document instead, {"builds":[...]}, whose fields are listed \
             in docs/commands.md ("builds"); fields may be added, never renamed.
 
-            Exit status: 0; 74 if there is no spool or it cannot be read; 77 if root cannot become the spool's owner; 78 if the settings are invalid; \
+            Cluster mode (PIXELHOOK_CLUSTER set): the whole cluster's builds, whichever host \
+            stored or ran them, with this host's deliveries not handed over yet; two more \
+            columns say which host stored each delivery (+N: other hosts stored duplicates) and \
+            which ran it, or runs it now; --json adds a "cluster" object to each event \
+            (storedBy, alsoStoredBy, ranBy, runningOn, handedOver). With PostgreSQL \
+            unreachable: this host's spool as on one host, one line on stderr saying so, exit 69.
+
+            Exit status: 0; 69 in cluster mode when PostgreSQL or pixelhook-cluster cannot be \
+            reached (this host's builds are printed all the same); 74 if there is no spool or it cannot be read; 77 if root cannot become the spool's owner; 78 if the settings are invalid; \
             64 for bad arguments.
             """
     )
@@ -47,6 +55,25 @@ struct Builds: ParsableCommand {
 
     func run() throws {
         let settings = try settings.loadExistingSpool()
+        if settings.cluster != nil {
+            // The cluster's view, not this spool's followed by the cluster's: on a host behind a
+            // balancer the local spool holds about half of each build, its handed-over
+            // deliveries say only "handed over", and an operator asks what happened to a build,
+            // wherever it ran. `pixelhook-cluster builds-view` reads both, PostgreSQL and this
+            // spool (deliveries not handed over yet), and prints them in this command's shape.
+            var arguments = ["builds-view"] + (json ? ["--json"] : [])
+            if let project { arguments += ["--project", project] }
+            if let limit { arguments += ["--limit", String(limit)] }
+            let problem = ClusterHelper.exec(arguments, settings: settings)
+            // Returns only if it could not start: this host's builds, loudly.
+            StandardOutput.write("pixelhook: \(problem): this host's builds only, not the cluster's\n", to: 2)
+            try local(settings)
+            throw ExitCode(.unavailable)
+        }
+        try local(settings)
+    }
+
+    private func local(_ settings: Settings) throws {
         let stored: [StoredBuild]
         do {
             stored = try Spool(root: settings.spool).storedBuilds(projectId: project, newest: limit)

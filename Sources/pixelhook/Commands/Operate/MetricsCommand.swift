@@ -20,6 +20,14 @@ struct MetricsCommand: ParsableCommand {
               pixelhook metrics > /var/lib/node_exporter/pixelhook.prom.$$ && \\
                 mv /var/lib/node_exporter/pixelhook.prom.$$ /var/lib/node_exporter/pixelhook.prom
 
+            Cluster mode (PIXELHOOK_CLUSTER set): after this host's families, the cluster's \
+            from pixelhook-cluster (pixelhook_cluster_deliveries{state}, \
+            pixelhook_cluster_oldest_waiting_seconds, pixelhook_cluster_expired_leases, \
+            pixelhook_cluster_runs{host}) and pixelhook_cluster_up 1; when PostgreSQL or the \
+            helper cannot answer, pixelhook_cluster_up 0, a line on stderr, and still exit 0. \
+            The pixelhook_* families stay this host's (its intake); the cluster's runs are \
+            pixelhook_cluster_*. Scrape the cluster families from one host only.
+
             Exit status: 0; 74 if there is no spool or it cannot be read; 77 if root cannot \
             become the spool's owner; 78 if the settings are invalid; 64 for bad arguments.
             """
@@ -29,6 +37,16 @@ struct MetricsCommand: ParsableCommand {
 
     func run() throws {
         let settings = try settings.loadExistingSpool()
-        StandardOutput.write(SpoolMetrics(spool: Spool(root: settings.spool)).collect().exposition, to: 1)
+        let local = SpoolMetrics(spool: Spool(root: settings.spool)).collect().exposition
+        guard settings.cluster != nil else {
+            StandardOutput.write(local, to: 1)
+            return
+        }
+        // This host's families, then the cluster's, as GET ?view=metrics answers. Exit 0 even
+        // when the cluster cannot be read: the textfile collector then still gets this host's
+        // metrics and `pixelhook_cluster_up 0` to alert on; stderr says why.
+        let (text, problem) = ClusterReadViews.metrics(settings: settings, local: local)
+        StandardOutput.write(text, to: 1)
+        if let problem { StandardOutput.write("pixelhook: \(problem): pixelhook_cluster_up 0, this host's metrics only\n", to: 2) }
     }
 }

@@ -16,8 +16,15 @@ struct ReplayCommand: ParsableCommand {
             The handler gets the same input as the first time. Prints one line per delivery, \
             `PROJECT/BUILD/EVENT: NEW STATE (was OLD STATE)`.
 
+            Cluster mode (PIXELHOOK_CLUSTER set): the cluster's copies, whichever host stored \
+            or ran them: each is made to wait again in PostgreSQL and runs once more, on \
+            whichever host claims its build (this one, or another host's runner), under the \
+            usual lease and fence; the line ends with `, ran by HOST`. A delivery that has \
+            not run to an end yet is left to its run; one held behind an earlier delivery of \
+            its build that is not done prints `waiting` and counts as not done.
+
             Exit status: 0 when every handler it ran is done; 1 when one did not end done, or \
-            nothing stored matches; 74 if there is no spool or it cannot be read or written; 77 if root cannot become the spool's owner; 78 if the \
+            nothing stored matches; 69 in cluster mode when PostgreSQL cannot be reached; 74 if there is no spool or it cannot be read or written; 77 if root cannot become the spool's owner; 78 if the \
             settings are invalid; 64 for bad arguments.
             """
     )

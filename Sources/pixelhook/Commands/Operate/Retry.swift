@@ -33,7 +33,16 @@ struct Retry: ParsableCommand {
             nothing to retry it prints nothing (so cron mails only when something ran), or \
             "nothing to retry" on a terminal.
 
-            Exit status: 0, whatever the handlers did; 74 if there is no spool or it cannot be read or \
+            Cluster mode (PIXELHOOK_CLUSTER set): hands this host's waiting deliveries over \
+            to the cluster, makes the cluster's failed, timed-out and exit-75 deliveries whose \
+            back-off has passed wait again (whichever host ran them), and runs what waits in \
+            the cluster under its leases; another host's runner may take some. Prints `will \
+            run PROJECT/BUILD/EVENT again (now STATE)`, then a line per delivery run here. \
+            Keep it in cron on every host: a host's deliveries not handed over are only \
+            handed over from that host.
+
+            Exit status: 0, whatever the handlers did; 69 in cluster mode when PostgreSQL \
+            cannot be reached (its deliveries stay in the spool); 74 if there is no spool or it cannot be read or \
             written; 77 if root cannot become the spool's owner; 78 if the settings are invalid; \
             64 for bad arguments.
             """
