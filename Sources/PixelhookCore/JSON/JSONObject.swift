@@ -36,24 +36,22 @@ public struct JSONObject: Sendable, Equatable, CustomStringConvertible {
     }
 
     public consuming func objects(_ key: String, _ values: [JSONObject]) -> JSONObject {
-        var copy = self
-        copy.appendKey(key)
-        copy.members.append(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
-            if index > 0 { copy.members.append(UInt8(ascii: ",")) }
-            copy.members += value.bytes
-        }
-        copy.members.append(UInt8(ascii: "]"))
-        return copy
+        array(key, values) { value, members in members += value.bytes }
     }
 
     public consuming func strings(_ key: String, _ values: [String]) -> JSONObject {
+        array(key, values) { value, members in JSONObject.appendQuoted(value, to: &members) }
+    }
+
+    /// `key: [ … ]`, each element written by `append`.
+    private consuming func array<Element>(_ key: String, _ values: [Element],
+                                          _ append: (Element, inout [UInt8]) -> Void) -> JSONObject {
         var copy = self
         copy.appendKey(key)
         copy.members.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
             if index > 0 { copy.members.append(UInt8(ascii: ",")) }
-            JSONObject.appendQuoted(value, to: &copy.members)
+            append(value, &copy.members)
         }
         copy.members.append(UInt8(ascii: "]"))
         return copy

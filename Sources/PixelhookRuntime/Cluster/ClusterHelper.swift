@@ -34,8 +34,7 @@ public enum ClusterHelper {
             AlarmLog.raise("pixelhook: \(problem); deliveries wait in the spool", spoolRoot: spoolRoot)
             return problem
         }
-        let environment = settings.variables.map { "\($0.key)=\($0.value)" }
-            + ["\(Settings.Key.config)=", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"]
+        let environment = ExecEnvironment.carrying(settings)
         let argv = ([name] + arguments).map { strdup($0) }
         let envp = environment.map { strdup($0) }
         defer { (argv + envp).forEach { free($0) } }

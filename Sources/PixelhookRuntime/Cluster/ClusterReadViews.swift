@@ -53,8 +53,7 @@ public enum ClusterReadViews {
         }
         var fds: [Int32] = [-1, -1]
         guard pixelhook_pipe_cloexec(&fds) == 0 else { return .failure(Problem(message: "pipe: \(String(cString: strerror(errno)))")) }
-        let environment = settings.variables.map { "\($0.key)=\($0.value)" }
-            + ["\(Settings.Key.config)="] + ExecEnvironment.base.map { "\($0)=\($1)" }
+        let environment = ExecEnvironment.carrying(settings)
         var pid: pid_t = 0
         let spawned = withCStrings([ClusterHelper.name] + arguments) { argv in
             withCStrings(environment) { envp in pixelhook_spawn_reader(&pid, helper, argv, envp, fds[1]) }
@@ -78,12 +77,9 @@ public enum ClusterReadViews {
     private static func readAll(_ fd: Int32, pid: pid_t) -> [UInt8]? {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
-        var start = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
+        let start = Syscalls.monotonicSeconds()
         while true {
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            let elapsed = Int(now.tv_sec - start.tv_sec) * 1000 + Int(now.tv_nsec - start.tv_nsec) / 1_000_000
+            let elapsed = Int((Syscalls.monotonicSeconds() - start) * 1000)
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = elapsed < timeoutMilliseconds ? poll(&poller, 1, Int32(timeoutMilliseconds - elapsed)) : 0
             if ready < 0, errno == EINTR { continue }

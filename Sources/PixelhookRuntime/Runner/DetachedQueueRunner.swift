@@ -57,10 +57,7 @@ public enum DetachedQueueRunner {
     public static func start(settings: Settings, slot: (index: Int, descriptor: Int32)? = nil,
                              executable: String = "/proc/self/exe") -> Int32 {
         let argv = ["pixelhook", subcommand] + (slot.map { [slotOption, String($0.index)] } ?? [])
-        // Every setting is in its environment: an empty PIXELHOOK_CONFIG spares the runner
-        // looking for a config file again (`ConfigSource.disabled`).
-        let environment = settings.variables.map { "\($0.key)=\($0.value)" }
-            + ["\(Settings.Key.config)="] + ExecEnvironment.base.map { "\($0)=\($1)" }
+        let environment = ExecEnvironment.carrying(settings)
         var pid: pid_t = 0
         return withCStrings(argv) { argv in
             withCStrings(environment) { envp in

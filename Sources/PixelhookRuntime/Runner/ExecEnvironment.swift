@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PixelhookCore
 
 /// An environment cut to what `execve` accepts, so a long field cannot make a handler
 /// unrunnable (E2BIG, "Argument list too long") for ever. Each `NAME=value\0` fits the
@@ -11,6 +12,13 @@ enum ExecEnvironment {
     /// What every process pixelhook starts (runner, handler) gets besides its own variables:
     /// a fixed PATH and a UTF-8 locale, never the web server's.
     static let base = [("PATH", "/usr/local/bin:/usr/bin:/bin"), ("LANG", "C.UTF-8")]
+
+    /// The environment of a pixelhook process started with `settings` (a runner, the cluster
+    /// helper): every setting, and an empty PIXELHOOK_CONFIG, which spares it looking for a
+    /// config file again (`ConfigSource.disabled`).
+    static func carrying(_ settings: Settings) -> [String] {
+        settings.variables.map { "\($0.key)=\($0.value)" } + ["\(Settings.Key.config)="] + base.map { "\($0)=\($1)" }
+    }
 
     /// MAX_ARG_STRLEN (32 pages): the longest single argv or envp string, its NUL included.
     static let maxEntryBytes = 32 * 4096
