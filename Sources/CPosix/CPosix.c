@@ -113,7 +113,7 @@ int pixelhook_spawn_reader(pid_t *pid, const char *path, char *const argv[], cha
 }
 
 int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                             int inherit_fd)
+                             int inherit_fd, int wake_fd)
 {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
@@ -122,18 +122,19 @@ int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], c
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    /* dup2 onto the same number would keep FD_CLOEXEC: move it out of the way first. */
-    int copy = -1;
-    if (inherit_fd == 3) {
-        copy = fcntl(inherit_fd, F_DUPFD_CLOEXEC, 4);
-        inherit_fd = copy;
-    }
-    if (inherit_fd >= 0) posix_spawn_file_actions_adddup2(&actions, inherit_fd, 3);
+    /* Copies above 4 first: dup2 onto the same number would keep FD_CLOEXEC, and one source
+     * may sit on the other's target. */
+    int slot_copy = inherit_fd >= 0 ? fcntl(inherit_fd, F_DUPFD_CLOEXEC, 5) : -1;
+    int wake_copy = wake_fd >= 0 ? fcntl(wake_fd, F_DUPFD_CLOEXEC, 5) : -1;
+    if (slot_copy >= 0) posix_spawn_file_actions_adddup2(&actions, slot_copy, 3);
+    if (wake_copy >= 0) posix_spawn_file_actions_adddup2(&actions, wake_copy, 4);
     /* Nothing of the request's connection may keep the web server waiting. */
-    posix_spawn_file_actions_addclosefrom_np(&actions, inherit_fd >= 0 ? 4 : 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions, wake_copy >= 0 ? 5 : slot_copy >= 0 ? 4 : 3);
     default_signals(&attr, POSIX_SPAWN_SETSID);
-    int rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
-    if (copy >= 0) close(copy);
+    int rc = (inherit_fd >= 0 && slot_copy < 0) || (wake_fd >= 0 && wake_copy < 0)
+        ? errno : posix_spawn(pid, path, &actions, &attr, argv, envp);
+    if (slot_copy >= 0) close(slot_copy);
+    if (wake_copy >= 0) close(wake_copy);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return rc;

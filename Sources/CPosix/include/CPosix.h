@@ -40,9 +40,10 @@ int pixelhook_spawn_handler(pid_t *pid, const char *path, char *const argv[], ch
                             const int *inherit_fds, int inherit_count);
 
 /* Like posix_spawn in a new session with stdio on /dev/null and no other descriptors, except
- * inherit_fd (if >= 0), which the child gets as fd 3 (a runner slot whose flock it takes over). */
+ * inherit_fd (if >= 0), which the child gets as fd 3 (a runner slot whose flock it takes over),
+ * and wake_fd (if >= 0), which it gets as fd 4 (a resident runner's wake pipe). */
 int pixelhook_spawn_detached(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                             int inherit_fd);
+                             int inherit_fd, int wake_fd);
 
 /* posix_spawn for a child whose output is read: stdin and stderr on /dev/null, stdout to
  * `output_fd`, a new process group, default signal dispositions and an empty mask, no other

@@ -15,7 +15,7 @@ package struct FastCGIGateway: @unchecked Sendable {
     package let trust: FastCGITrust
 
     /// Serves one accepted request on `request`, then finishes it (nginx sees the end) and only
-    /// then hands the handlers to a detached runner.
+    /// then hands the handlers to the responder's resident runner (`ResidentRunner`).
     package func serve(_ request: inout FCGX_Request, memo: inout SettingsMemo) {
         let parameters = ProcessEnvironment.requestVariables(request.envp)
         let head = RequestHead(metaVariables: parameters)
@@ -33,7 +33,7 @@ package struct FastCGIGateway: @unchecked Sendable {
         if request.keepConnection != 0, !stdin.skipToEnd() || stdin.readPastEnd { request.keepConnection = 0 }
         FCGX_Finish_r(&request)
         if let followUp = reception.followUp {
-            let error = DetachedQueueRunner.wake(followUp)
+            let error = ResidentRunner.shared.wake(followUp)
             if error != 0 { DetachedQueueRunner.alarmNotStarted(followUp, error: error) }
         }
     }

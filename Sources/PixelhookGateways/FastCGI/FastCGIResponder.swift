@@ -35,7 +35,12 @@ package enum FastCGIResponder {
         let gateway = FastCGIGateway(listener: listener, processEnvironment: ProcessEnvironment.current(), trust: trust)
         let intake = FastCGIIntake(listener: listener, clients: trust.clients)
         let kept = FastCGIKeptConnections()
-        let threads = (0..<max(1, workers)).map { _ in WorkerThread.start { acceptLoop(gateway, intake: intake, kept: kept) } }
+        let threads = (0..<max(1, workers)).map { _ in
+            guard let thread = WorkerThread.start({ acceptLoop(gateway, intake: intake, kept: kept) }) else {
+                fatalError("pixelhook: cannot start a worker thread")
+            }
+            return thread
+        }
         while !stopRequested.load(ordering: .relaxed) { usleep(50_000) }
         if let socketPath { unlink(socketPath) }
         for thread in threads { pthread_join(thread, nil) }
@@ -107,24 +112,5 @@ package enum FastCGIResponder {
             kept.park(request.ipcFd)
             request.ipcFd = -1
         }
-    }
-}
-
-/// A pthread running one closure (Foundation's `Thread` is not in FoundationEssentials).
-package enum WorkerThread {
-    private final class Body {
-        let run: () -> Void
-        init(_ run: @escaping () -> Void) { self.run = run }
-    }
-
-    package static func start(_ run: @escaping () -> Void) -> pthread_t {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(Body(run)).toOpaque()
-        let result = pthread_create(&thread, nil, { raw in
-            Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue().run()
-            return nil
-        }, context)
-        precondition(result == 0, "pthread_create failed: \(result)")
-        return thread
     }
 }

@@ -53,15 +53,17 @@ public enum DetachedQueueRunner {
     public static let slotOption = "--slot"
     public static let inheritedSlotDescriptor: Int32 = 3
 
-    /// Starts one runner process with the settings as its environment, handing it `slot`.
-    public static func start(settings: Settings, slot: (index: Int, descriptor: Int32)? = nil,
+    /// Starts one runner process with the settings as its environment, handing it `slot`, or
+    /// the read end of a resident runner's pipe (`wake`, see `ResidentRunner`).
+    public static func start(settings: Settings, slot: (index: Int, descriptor: Int32)? = nil, wake: Int32 = -1,
                              executable: String = "/proc/self/exe") -> Int32 {
         let argv = ["pixelhook", subcommand] + (slot.map { [slotOption, String($0.index)] } ?? [])
+            + (wake >= 0 ? [ResidentRunner.option] : [])
         let environment = ExecEnvironment.carrying(settings)
         var pid: pid_t = 0
         return withCStrings(argv) { argv in
             withCStrings(environment) { envp in
-                pixelhook_spawn_detached(&pid, executable, argv, envp, slot?.descriptor ?? -1)
+                pixelhook_spawn_detached(&pid, executable, argv, envp, slot?.descriptor ?? -1, wake)
             }
         }
     }
