@@ -21,9 +21,12 @@ package struct ListenerWaiter {
         self.listener = listener
         self.kept = kept
         var epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        for watched in [listener, kept] where watched >= 0 && epoll >= 0 {
+        // Not the kept connections' epoll instance: the kernel refuses EPOLLEXCLUSIVE for one
+        // (EINVAL), and that refusal once sent every worker back to `poll`, each new connection
+        // waking all of them. A kept connection's next request wakes every worker still.
+        for (watched, exclusive) in [(listener, true), (kept, false)] where watched >= 0 && epoll >= 0 {
             var interest = epoll_event()
-            interest.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
+            interest.events = EPOLLIN.rawValue | (exclusive ? EPOLLEXCLUSIVE.rawValue : 0)
             interest.data.fd = watched
             if epoll_ctl(epoll, EPOLL_CTL_ADD, watched, &interest) != 0 {
                 Glibc.close(epoll)
