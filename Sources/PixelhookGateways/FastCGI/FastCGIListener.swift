@@ -54,14 +54,28 @@ package enum FastCGIListener {
             }
             unlink(path)
         }
+        // Bound and listening under a temporary name, then renamed into place: a client that
+        // connects as soon as the path exists (a web server, a readiness check) is never
+        // refused in the moment between bind and listen.
+        let temporary = "\(path).\(getpid())"
+        let staged = temporary.utf8.count < MemoryLayout.size(ofValue: address.sun_path)
+        if staged {
+            unlink(temporary)  // a socket a crashed start left behind
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                raw.copyBytes(from: Array(temporary.utf8))
+                raw[temporary.utf8.count] = 0
+            }
+        }
+        let bindPath = staged ? temporary : path
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw OpenError(description: "cannot create a socket: \(String(cString: strerror(errno)))") }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard bound == 0, chmod(path, mode) == 0, listen(fd, backlog) == 0 else {
+        guard bound == 0, chmod(bindPath, mode) == 0, listen(fd, backlog) == 0, !staged || rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
+            if staged { unlink(temporary) }
             throw OpenError(description: "cannot listen on \(path): \(reason)")
         }
         return fd

@@ -172,8 +172,9 @@ final class ClusterHosts: @unchecked Sendable {
             victims += [pid] + ClusterHosts.descendants(of: pid)
         }
         // Its pixelhook processes, the runners and the handlers they started (in sessions of
-        // their own); again until none is left, as a runner started just now may be exec'ing.
-        for _ in 1...20 {
+        // their own); again until none is left, as a runner started just now may be exec'ing,
+        // and one in a disk flush dies only when the flush returns (seconds on a busy CI disk).
+        for _ in 1...250 {
             for runner in runners(of: host, includingPixelhook: true) { victims += [runner] + ClusterHosts.descendants(of: runner) }
             for pid in victims { Glibc.kill(pid, SIGKILL) }
             victims = []
