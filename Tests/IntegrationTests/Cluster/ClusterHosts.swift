@@ -165,21 +165,28 @@ final class ClusterHosts: @unchecked Sendable {
         if let text = try? String(contentsOfFile: host.directory + "/nginx.pid", encoding: .utf8), let master = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
             victims += [master] + ClusterHosts.descendants(of: master)
         }
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for pid in entries.compactMap({ pid_t($0) }) {
-            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
-                  String(decoding: raw, as: UTF8.self).contains(host.fcgiwrapSocket) else { continue }
-            victims += [pid] + ClusterHosts.descendants(of: pid)
+        // fcgiwrap and its children, found by the socket in their command line: a child forked
+        // a moment ago still has it until its exec, even once fcgiwrap is gone.
+        func fcgiwrapProcesses() -> [pid_t] {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.compactMap { pid_t($0) }.filter { pid in
+                guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+                return String(decoding: raw, as: UTF8.self).contains(host.fcgiwrapSocket) && ProcTable.isAlive(pid)
+            }
         }
         // Its pixelhook processes, the runners and the handlers they started (in sessions of
-        // their own); again until none is left, as a runner started just now may be exec'ing,
-        // and one in a disk flush dies only when the flush returns (seconds on a busy CI disk).
-        for _ in 1...250 {
-            for runner in runners(of: host, includingPixelhook: true) { victims += [runner] + ClusterHosts.descendants(of: runner) }
+        // their own); again until none is left three looks in a row, as a CGI process forked
+        // just now may be exec'ing, and one in a disk flush dies only when the flush returns
+        // (seconds on a busy CI disk).
+        var quiet = 0
+        for _ in 1...250 where quiet < 3 {
+            for pid in fcgiwrapProcesses() + runners(of: host, includingPixelhook: true) {
+                victims += [pid] + ClusterHosts.descendants(of: pid)
+            }
+            quiet = victims.isEmpty ? quiet + 1 : 0
             for pid in victims { Glibc.kill(pid, SIGKILL) }
             victims = []
             usleep(20_000)
-            if runners(of: host, includingPixelhook: true).isEmpty { break }
         }
     }
 
