@@ -54,7 +54,6 @@ package enum FastCGIResponder {
         // intake has not checked (after a bad request it would try to accept the next one).
         FCGX_InitRequest(&request, -1, 0)
         let waiter = ListenerWaiter(listener: gateway.listener, kept: kept.fd)
-        defer { waiter.close() }
         func serve(_ connection: FastCGIIntake.Outcome) {
             guard case .connection(let checked) = connection else { return }
             FastCGIResponder.serve(checked, request: &request, gateway: gateway, memo: &memo, kept: kept)
