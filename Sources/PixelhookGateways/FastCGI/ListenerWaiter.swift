@@ -9,11 +9,12 @@ import Glibc
 /// Why not `EPOLLEXCLUSIVE` (one worker woken per connection): it was written so once, and
 /// never ran, since the kernel refuses the flag for the kept connections' epoll instance
 /// (EINVAL) and the code fell back to this. Made to work (the listener exclusive, the kept
-/// instance plain), it saved the wake-ups but cost the duplicate path at -c16 about a tenth of
-/// its answers (X1 ÷ F1, paired, 2026-12-06: 0.85 and 0.77 with `poll`, 0.71 and 0.74 with
-/// it): a level-triggered exclusive waiter is not woken for connections already queued, so
-/// under a burst they wait for a busy worker while others sleep. One acceptor thread handing
-/// connections to the workers is the way to have both (bench/README.md).
+/// instance plain), it saved the wake-ups, but a level-triggered exclusive waiter is not woken
+/// for connections already queued, so under a burst they can wait for a busy worker while
+/// others sleep; the paired bench could not tell the two apart (X1 ÷ F1 at -c16, 2026-12-06:
+/// 0.71 and 0.74 with it, 0.85, 0.77 and 0.67 with `poll`), so `poll`, as shipped, stays. One
+/// acceptor thread handing connections to the workers would have neither cost
+/// (bench/README.md).
 package struct ListenerWaiter {
     private let listener: Int32
     private let kept: Int32
