@@ -73,6 +73,25 @@ final class FastCGIConnection {
 
     // MARK: - Requests
 
+    /// The parameters nginx's FastCGI section sends for a request of `body` to the FastCGI
+    /// location, for requests made straight on the socket.
+    static func nginxParams(method: String = "POST", query: String = "", body: [UInt8]) -> [String: String] {
+        [
+            "GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1", "REQUEST_METHOD": method,
+            "REQUEST_URI": "/hooks/streampixel-fastcgi" + (query.isEmpty ? "" : "?" + query),
+            "SCRIPT_NAME": "/hooks/streampixel-fastcgi", "QUERY_STRING": query, "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": String(body.count), "REMOTE_ADDR": "127.0.0.1",
+        ]
+    }
+
+    /// One whole request (params, then body) and its response, then the connection is closed.
+    func exchange(_ params: [String: String], body: [UInt8], timeout: Double = 10) throws -> FastCGIResponse {
+        defer { close() }
+        try begin(params: params)
+        try sendBody(body)
+        return try readResponse(timeout: timeout)
+    }
+
     /// BEGIN_REQUEST and all PARAMS: the request is complete but for its body.
     func begin(params: [String: String]) throws {
         try send(FastCGIConnection.beginRequest() + FastCGIConnection.params(params))

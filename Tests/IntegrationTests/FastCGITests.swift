@@ -16,20 +16,11 @@ struct FastCGITests {
     /// The parameters nginx's FastCGI section sends, for requests made straight on the socket;
     /// the settings point at the fixture's spool and handlers as the rendered config does.
     func directParams(_ server: WebServerFixture, method: String = "POST", body: [UInt8]) -> [String: String] {
-        [
-            "GATEWAY_INTERFACE": "CGI/1.1",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REQUEST_METHOD": method,
-            "REQUEST_URI": "/hooks/streampixel-fastcgi",
-            "SCRIPT_NAME": "/hooks/streampixel-fastcgi",
-            "QUERY_STRING": "",
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": String(body.count),
-            "REMOTE_ADDR": "127.0.0.1",
+        FastCGIConnection.nginxParams(method: method, body: body).merging([
             "PIXELHOOK_SPOOL": server.spool,
             "PIXELHOOK_HANDLERS": server.handlers,
             "PIXELHOOK_PROJECT_IDS": WebServerFixture.projectID,
-        ]
+        ]) { $1 }
     }
 
     /// `/proc/PID/comm`: the program a process runs now.

@@ -16,19 +16,11 @@ struct FastCGITrustTests {
 
     /// nginx's parameters for a POST (or GET) of `body`, plus `settings`.
     func params(_ settings: [String: String], method: String = "POST", query: String = "", body: [UInt8]) -> [String: String] {
-        [
-            "GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1", "REQUEST_METHOD": method,
-            "REQUEST_URI": "/hooks/streampixel-fastcgi" + (query.isEmpty ? "" : "?" + query),
-            "SCRIPT_NAME": "/hooks/streampixel-fastcgi", "QUERY_STRING": query, "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": String(body.count), "REMOTE_ADDR": "127.0.0.1",
-        ].merging(settings) { $1 }
+        FastCGIConnection.nginxParams(method: method, query: query, body: body).merging(settings) { $1 }
     }
 
     func exchange(_ connection: FastCGIConnection, _ params: [String: String], body: [UInt8]) throws -> FastCGIResponse {
-        defer { connection.close() }
-        try connection.begin(params: params)
-        try connection.sendBody(body)
-        return try connection.readResponse(timeout: 10)
+        try connection.exchange(params, body: body)
     }
 
     @Test("On TCP without --trust-params a client's PIXELHOOK_TOKEN, PROJECT_IDS, SPOOL and HANDLERS change nothing, and it is said")

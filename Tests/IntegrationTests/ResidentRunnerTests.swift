@@ -43,15 +43,8 @@ struct ResidentRunnerTests {
     @discardableResult
     func post(_ responder: BareResponder, uploadId: String) throws -> String {
         let body = Array(Payloads.event("build.approved", uploadId: uploadId))
-        let connection = try FastCGIConnection(socket: responder.directory + "/pixelhook.sock")
-        defer { connection.close() }
-        try connection.begin(params: [
-            "GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1", "REQUEST_METHOD": "POST",
-            "REQUEST_URI": "/hooks/streampixel-fastcgi", "SCRIPT_NAME": "/hooks/streampixel-fastcgi", "QUERY_STRING": "",
-            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": String(body.count), "REMOTE_ADDR": "127.0.0.1",
-        ])
-        try connection.sendBody(body)
-        let reply = try connection.readResponse(timeout: 10)
+        let reply = try FastCGIConnection(socket: responder.directory + "/pixelhook.sock")
+            .exchange(FastCGIConnection.nginxParams(body: body), body: body)
         try #require(reply.status == 200 && reply.json?["duplicate"] == false, "\(uploadId): \(reply)")
         return "\(WebServerFixture.projectID)/\(uploadId)/build.approved"
     }
