@@ -39,13 +39,9 @@ package enum FastCGIListener {
     private static func openUnix(_ path: String, mode: mode_t, backlog: Int32) throws(OpenError) -> Int32 {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw OpenError(description: "socket path is too long (\(bytes.count) bytes): \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else {
+            throw OpenError(description: "socket path is too long (\(path.utf8.count) bytes): \(path)")
         }
         var info = stat()
         if lstat(path, &info) == 0 {
@@ -56,17 +52,16 @@ package enum FastCGIListener {
         }
         // Bound and listening under a temporary name, then renamed into place: a client that
         // connects as soon as the path exists (a web server, a readiness check) is never
-        // refused in the moment between bind and listen.
+        // refused in the moment between bind and listen. A path with no room for the suffix is
+        // bound directly.
         let temporary = "\(path).\(getpid())"
-        let staged = temporary.utf8.count < MemoryLayout.size(ofValue: address.sun_path)
-        if staged {
-            unlink(temporary)  // a socket a crashed start left behind
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                raw.copyBytes(from: Array(temporary.utf8))
-                raw[temporary.utf8.count] = 0
-            }
-        }
+        let staged = temporary.utf8.count < capacity
         let bindPath = staged ? temporary : path
+        if staged { unlink(temporary) }  // a socket a crashed start left behind
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(bindPath.utf8))
+            raw[bindPath.utf8.count] = 0
+        }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw OpenError(description: "cannot create a socket: \(String(cString: strerror(errno)))") }
         let bound = withUnsafePointer(to: &address) {

@@ -49,8 +49,9 @@ public final class ResidentRunner: Sendable {
     }
 
     private let running = Mutex<Running?>(nil)
-    /// The watchdog's own pipe: a byte asks it to look at the runner's pipe `helpAfter` later.
-    private let watchdog = Mutex<(thread: Bool, signal: Int32)>((false, -1))
+    /// The write end of the watchdog's own pipe (-1: no watchdog thread yet): a byte asks it to
+    /// look at the runner's pipe `helpAfter` later.
+    private let watchdog = Mutex<Int32>(-1)
     private let checkScheduled = Atomic<Bool>(false)
 
     public init() {}
@@ -115,8 +116,8 @@ public final class ResidentRunner: Sendable {
     /// already. Without a watchdog thread (the system would not start one) it helps at once.
     private func scheduleCheck(executable: String) {
         guard !checkScheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let signal: Int32? = watchdog.withLock { watchdog in
-            if !watchdog.thread {
+        let signal: Int32? = watchdog.withLock { signal in
+            if signal < 0 {
                 var ends: [Int32] = [-1, -1]
                 guard pixelhook_pipe_cloexec(&ends) == 0 else { return nil }
                 guard WorkerThread.start({ [self] in watch(ends[0], executable: executable) }) != nil else {
@@ -124,9 +125,9 @@ public final class ResidentRunner: Sendable {
                     close(ends[1])
                     return nil
                 }
-                watchdog = (true, ends[1])
+                signal = ends[1]
             }
-            return watchdog.signal
+            return signal
         }
         if let signal, Self.poke(signal) == 0 { return }
         checkScheduled.store(false, ordering: .releasing)
